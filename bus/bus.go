@@ -1,0 +1,127 @@
+// Package bus owns qualitywatch's use of NATS JetStream: the embedded server,
+// the connection, and the streams and key-value buckets every other part
+// relies on. Names here are part of the public contract (README.md).
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream and subject names. Subjects under these prefixes are the public
+// contract for downstream consumers.
+const (
+	ItemsStream      = "QUALITYWATCH_ITEMS"
+	ItemsPrefix      = "qualitywatch.items"
+	AlertsStream     = "QUALITYWATCH_ALERTS"
+	AlertsPrefix     = "qualitywatch.alerts"
+	DeadLetterStream = "QUALITYWATCH_DEADLETTER"
+	DeadLetterPrefix = "qualitywatch.deadletter"
+
+	// SeenBucket holds one key per item ever seen, per source.
+	SeenBucket = "QUALITYWATCH_SEEN"
+	// StateBucket holds per-source fetch state (validators, baseline done)
+	// and per-notifier state (digest windows, delivered marks).
+	StateBucket = "QUALITYWATCH_STATE"
+	// LeaseBucket holds short-lived poll leases so that replicas sharing one
+	// NATS cluster never poll the same source at the same time.
+	LeaseBucket = "QUALITYWATCH_LEASES"
+
+	// HeaderReason carries why a message was dead-lettered.
+	HeaderReason = "Qualitywatch-Reason"
+	// HeaderNotifier names the notifier that dead-lettered a message.
+	HeaderNotifier = "Qualitywatch-Notifier"
+)
+
+// DuplicateWindow is how long JetStream remembers Nats-Msg-Id values. It only
+// guards against a publish retried after a crash; the seen bucket is the
+// memory of what was already published.
+const DuplicateWindow = time.Hour
+
+// ItemSubject is the subject an item of the named source is published on.
+func ItemSubject(source string) string { return ItemsPrefix + "." + source }
+
+// AlertSubject is the subject an alert is published on: its primary region
+// and primary category.
+func AlertSubject(region, category string) string {
+	return AlertsPrefix + "." + Token(region, "other") + "." + Token(category, "other")
+}
+
+// DeadLetterSubject is where the named notifier puts what it cannot deliver.
+func DeadLetterSubject(notifier string) string {
+	return DeadLetterPrefix + "." + Token(notifier, "unknown")
+}
+
+var tokenUnsafe = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+// Token turns s into a safe subject token: lower-case ASCII letters, digits,
+// '-' and '_'; fallback when nothing is left.
+func Token(s, fallback string) string {
+	t := tokenUnsafe.ReplaceAllString(strings.ToLower(s), "-")
+	t = strings.Trim(t, "-")
+	if t == "" {
+		return fallback
+	}
+	return t
+}
+
+// Retention says how long each stream keeps what it holds.
+type Retention struct {
+	Items      time.Duration
+	Alerts     time.Duration
+	DeadLetter time.Duration
+}
+
+// DefaultRetention keeps items a month, alerts three months and dead letters
+// a year: long enough for any outage to be repaired and replayed.
+func DefaultRetention() Retention {
+	const day = 24 * time.Hour
+	return Retention{Items: 30 * day, Alerts: 90 * day, DeadLetter: 365 * day}
+}
+
+// Setup creates or updates every stream and bucket qualitywatch uses, so a
+// fresh server (embedded or not) is ready after one call.
+func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas int) error {
+	if replicas < 1 {
+		replicas = 1
+	}
+	streams := []jetstream.StreamConfig{
+		{Name: ItemsStream, Subjects: []string{ItemsPrefix + ".>"}, MaxAge: ret.Items},
+		{Name: AlertsStream, Subjects: []string{AlertsPrefix + ".>"}, MaxAge: ret.Alerts},
+		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ".>"}, MaxAge: ret.DeadLetter},
+	}
+	for _, sc := range streams {
+		sc.Description = "qualitywatch"
+		sc.Storage = jetstream.FileStorage
+		sc.Retention = jetstream.LimitsPolicy
+		sc.Duplicates = DuplicateWindow
+		sc.Replicas = replicas
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("set up stream %s: %w", sc.Name, err)
+		}
+	}
+	buckets := []jetstream.KeyValueConfig{
+		{Bucket: SeenBucket, Description: "qualitywatch: items already seen", History: 1},
+		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1},
+		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},
+	}
+	for _, kc := range buckets {
+		kc.Storage = jetstream.FileStorage
+		kc.Replicas = replicas
+		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
+			return fmt.Errorf("set up bucket %s: %w", kc.Bucket, err)
+		}
+	}
+	return nil
+}
+
+// IsNotFound reports whether err means a key or message does not exist.
+func IsNotFound(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrMsgNotFound)
+}

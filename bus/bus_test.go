@@ -1,0 +1,54 @@
+package bus_test
+
+import (
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/internal/natstest"
+)
+
+func TestSetupIsIdempotentAndDeduplicates(t *testing.T) {
+	dir := t.TempDir()
+	c := natstest.Start(t, dir)
+	ctx := t.Context()
+	if err := bus.Setup(ctx, c.JS, bus.DefaultRetention(), 1); err != nil {
+		t.Fatalf("second setup: %v", err)
+	}
+	msg := &nats.Msg{Subject: bus.ItemSubject("weifang-news"), Data: []byte("{}"), Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, "guid:1")
+	for i := range 2 {
+		ack, err := c.JS.PublishMsg(ctx, msg)
+		if err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+		if want := i == 1; ack.Duplicate != want {
+			t.Fatalf("publish %d: duplicate = %v, want %v", i, ack.Duplicate, want)
+		}
+	}
+	s, err := c.JS.Stream(ctx, bus.ItemsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.CachedInfo().State.Msgs; n != 1 {
+		t.Fatalf("stream holds %d messages, want 1", n)
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	tests := []struct{ name, got, want string }{
+		{"alert", bus.AlertSubject("weifang", "sampling"), "qualitywatch.alerts.weifang.sampling"},
+		{"alert unsafe", bus.AlertSubject("Wei Fang.*", ""), "qualitywatch.alerts.wei-fang.other"},
+		{"item", bus.ItemSubject("weifang-news"), "qualitywatch.items.weifang-news"},
+		{"deadletter", bus.DeadLetterSubject("qa-mail"), "qualitywatch.deadletter.qa-mail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Fatalf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}
