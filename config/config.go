@@ -1,0 +1,181 @@
+// Package config reads qualitywatch's YAML configuration.
+//
+// Loading happens in four steps, each reporting every problem it finds with
+// the path of the entry at fault (`sources[2].schedule: ...`):
+//
+//  1. parse the YAML and reject unknown keys and wrong kinds of value;
+//  2. expand `${VAR}` from the environment in string values (after parsing,
+//     so a secret containing YAML syntax cannot change the document);
+//  3. read `*_file` secrets;
+//  4. apply defaults and validate values.
+//
+// Deeper checks that need other packages (cron specs, notifier settings) are
+// made by the code that builds those parts, with the same path style.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	NATS       NATS       `yaml:"nats"`
+	HTTP       HTTP       `yaml:"http"`
+	Classifier Classifier `yaml:"classifier"`
+	Watch      Watch      `yaml:"watch"`
+	Sources    []Source   `yaml:"sources"`
+	Notifiers  []Notifier `yaml:"notifiers"`
+}
+
+// NATS says which server to use: embedded when URL is empty.
+type NATS struct {
+	URL      string  `yaml:"url"`
+	Listen   *string `yaml:"listen"` // nil: 127.0.0.1:4222; "": in-process only
+	StoreDir string  `yaml:"store_dir"`
+	// Credentials for an external server.
+	CredsFile    string `yaml:"creds_file"`
+	Token        string `yaml:"token" secret:"true"`
+	TokenFile    string `yaml:"token_file"`
+	User         string `yaml:"user"`
+	Password     string `yaml:"password" secret:"true"`
+	PasswordFile string `yaml:"password_file"`
+	// Replicas for streams and buckets on a clustered server (default 1).
+	Replicas  int       `yaml:"replicas"`
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention says how long streams keep messages.
+type Retention struct {
+	Items      Duration `yaml:"items"`
+	Alerts     Duration `yaml:"alerts"`
+	DeadLetter Duration `yaml:"deadletter"`
+}
+
+// HTTP is the operations endpoint: /metrics, /healthz, /readyz.
+type HTTP struct {
+	Listen *string `yaml:"listen"` // nil: 127.0.0.1:9090; "": disabled
+}
+
+// Classifier selects the vocabulary and threshold.
+type Classifier struct {
+	Vocabulary string   `yaml:"vocabulary"` // a vocabulary file; "" = the embedded one
+	Extend     bool     `yaml:"extend"`     // the file extends the embedded vocabulary instead of replacing it
+	MinScore   *float64 `yaml:"min_score"`  // nil = the classifier's default
+}
+
+// Watch holds defaults for every source.
+type Watch struct {
+	Schedule  string   `yaml:"schedule"`  // default cron spec
+	Timezone  string   `yaml:"timezone"`  // default zone for specs without CRON_TZ
+	Timeout   Duration `yaml:"timeout"`   // per fetch
+	MaxBytes  int64    `yaml:"max_bytes"` // body size cap
+	UserAgent string   `yaml:"user_agent"`
+	Jitter    Duration `yaml:"jitter"` // random delay before each poll, at most this
+}
+
+// Source is one feed to watch.
+type Source struct {
+	Name     string   `yaml:"name"`
+	URL      string   `yaml:"url"`
+	Schedule string   `yaml:"schedule"`
+	Timeout  Duration `yaml:"timeout"`
+	// Baseline records what the feed holds at first sight as seen without
+	// alerting (default true).
+	Baseline *bool `yaml:"baseline"`
+}
+
+// Notifier is one delivery target with its routing and rhythm.
+type Notifier struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+
+	WebhookURL     string `yaml:"webhook_url" secret:"true"`
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	URL            string `yaml:"url" secret:"true"`
+	URLFile        string `yaml:"url_file"`
+	Secret         string `yaml:"secret" secret:"true"`
+	SecretFile     string `yaml:"secret_file"`
+
+	SMTP *SMTP    `yaml:"smtp"`
+	From string   `yaml:"from"`
+	To   []string `yaml:"to"`
+
+	Match   *Filter `yaml:"match"`
+	Exclude *Filter `yaml:"exclude"`
+
+	Digest     string   `yaml:"digest"`
+	QuietHours string   `yaml:"quiet_hours"`
+	Timezone   string   `yaml:"timezone"`
+	Rate       string   `yaml:"rate"`
+	Template   string   `yaml:"template"`
+	Locale     string   `yaml:"locale"`
+	Timeout    Duration `yaml:"timeout"`
+	Retry      Retry    `yaml:"retry"`
+}
+
+// SMTP is an email notifier's server.
+type SMTP struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password" secret:"true"`
+	PasswordFile string `yaml:"password_file"`
+	StartTLS     *bool  `yaml:"starttls"` // true: required; false: never; unset: when offered
+	TLS          bool   `yaml:"tls"`      // implicit TLS (port 465)
+	HELO         string `yaml:"helo"`
+}
+
+// Filter selects alerts; an empty field does not constrain.
+type Filter struct {
+	Regions    []string `yaml:"regions"`
+	Categories []string `yaml:"categories"`
+	Terms      []string `yaml:"terms"`
+	Sources    []string `yaml:"sources"`
+	MinScore   float64  `yaml:"min_score"`
+}
+
+// Retry bounds delivery retries before an alert is dead-lettered.
+type Retry struct {
+	MaxAttempts int      `yaml:"max_attempts"`
+	Initial     Duration `yaml:"initial"`
+	Max         Duration `yaml:"max"`
+}
+
+// Duration is a time.Duration written as "30s", "5m", "1h30m" or "7d".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string, with "d" for days.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("want a duration like \"30s\" or \"5m\"")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// ParseDuration parses a Go duration, also accepting a whole number of days ("7d").
+func ParseDuration(s string) (time.Duration, error) {
+	var days int
+	if _, err := fmt.Sscanf(s, "%dd", &days); err == nil && fmt.Sprintf("%dd", days) == s {
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration like \"30s\", \"5m\" or \"7d\"", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is negative", s)
+	}
+	return v, nil
+}

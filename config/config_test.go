@@ -1,0 +1,150 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualitywatch/qualitywatch/config"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadGood(t *testing.T) {
+	cfg, err := config.Load("testdata/conf.good.yml", env(map[string]string{
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret",
+		"SMTP_PASSWORD":     "p$ss: {word}",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := cfg.Notifiers[0].WebhookURL; got != "https://hooks.slack.com/services/T/B/secret" {
+		t.Errorf("webhook_url = %q", got)
+	}
+	if got := cfg.Notifiers[1].SMTP.Password; got != "p$ss: {word}" {
+		t.Errorf("password with YAML syntax = %q, want it verbatim", got)
+	}
+	if got := cfg.Sources[0].Schedule; got != config.DefaultSchedule {
+		t.Errorf("default schedule = %q", got)
+	}
+	if got := *cfg.NATS.Listen; got != config.DefaultNATSListen {
+		t.Errorf("default nats.listen = %q", got)
+	}
+	if got := *cfg.HTTP.Listen; got != "" {
+		t.Errorf("http.listen = %q, want explicit empty kept", got)
+	}
+	if !*cfg.Sources[1].Baseline {
+		t.Error("baseline should default to true")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // every line must appear in the error
+	}{
+		{"conf.unknown-key.yml", []string{"sources[0].shedule: unknown key (line 4); known keys: name, url, schedule, timeout, baseline"}},
+		{"conf.unset-env.yml", []string{"notifiers[0].webhook_url: environment variable NO_SUCH_VAR_QW is not set"}},
+		{"conf.wrong-kind.yml", []string{
+			"sources: want a list, got a mapping (line 2)",
+			`notifiers[0].timeout: "soon" is not a duration like "30s", "5m" or "7d" (line 6)`,
+		}},
+		{"conf.cron-tz-only.yml", []string{`sources[0].schedule: "CRON_TZ=UTC" is not a cron spec`}},
+		{"conf.bad-values.yml", []string{
+			`nats.listen: "nohostport" is not host:port`,
+			`sources[0].name: "Weifang News" must be lower-case letters, digits and '-'`,
+			`sources[0].url: "ftp://example.org/…" is not an http(s) URL`,
+			`sources[1].schedule: "CRON_TZ=Asia/Shanghai every five minutes"`,
+			`sources[2].name: "b" is already used by entry 1`,
+			`notifiers[0].smtp.host: required for type email`,
+			`notifiers[0].from: "not an address" is not an email address`,
+			`notifiers[0].to: at least one address is required`,
+			`notifiers[1].type: "telegram" is not one of console, slack, email, webhook, dingtalk, wecom, feishu`,
+			`notifiers[2].smtp: not used by type webhook`,
+			`notifiers[2].match.regions[0]: "weifnag" is not a region`,
+			`notifiers[2].match.min_score: 2 is not between 0 and 1`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := config.Load(filepath.Join("testdata", tt.file), env(nil))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q; got:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestWrongKindOfValueNamesPath(t *testing.T) {
+	_, err := config.Parse([]byte("notifiers:\n  - name: t\n    type: console\n    timeout: soon\n"), env(nil), ".")
+	if err == nil || !strings.Contains(err.Error(), `"soon" is not a duration`) {
+		t.Fatalf("err = %v, want a duration error", err)
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hook"), []byte("https://oapi.dingtalk.com/robot/send?access_token=abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := "notifiers:\n  - name: ding\n    type: dingtalk\n    webhook_url_file: hook\n"
+	cfg, err := config.Parse([]byte(conf), env(nil), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Notifiers[0].WebhookURL; got != "https://oapi.dingtalk.com/robot/send?access_token=abc" {
+		t.Errorf("webhook_url from file = %q", got)
+	}
+	_, err = config.Parse([]byte("notifiers:\n  - name: ding\n    type: dingtalk\n    webhook_url_file: missing\n"), env(nil), dir)
+	if err == nil || !strings.Contains(err.Error(), "notifiers[0].webhook_url_file:") {
+		t.Fatalf("missing secret file: err = %v", err)
+	}
+}
+
+func TestErrorsNeverShowSecrets(t *testing.T) {
+	conf := "notifiers:\n  - name: s\n    type: slack\n    webhook_url: \"hooks.slack.com/services/T/B/topsecret\"\n"
+	_, err := config.Parse([]byte(conf), env(nil), ".")
+	if err == nil {
+		t.Fatal("want an error for a URL without scheme")
+	}
+	if strings.Contains(err.Error(), "topsecret") {
+		t.Fatalf("error shows the secret: %v", err)
+	}
+}
+
+func TestParseSchedule(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []string{"@every 5m", "*/5 * * * *", "0 */5 * * * *", "CRON_TZ=UTC 0 8 * * *", "@hourly"}
+	for _, s := range good {
+		if _, err := config.ParseSchedule(s, loc); err != nil {
+			t.Errorf("ParseSchedule(%q): %v", s, err)
+		}
+	}
+	bad := []string{"", "CRON_TZ=UTC", "* * *", "@every", "CRON_TZ=Nowhere/City 0 8 * * *"}
+	for _, s := range bad {
+		if _, err := config.ParseSchedule(s, loc); err == nil {
+			t.Errorf("ParseSchedule(%q) succeeded", s)
+		}
+	}
+	// A 5-field spec without CRON_TZ runs in the default zone: 08:00 Shanghai is 00:00 UTC.
+	s, err := config.ParseSchedule("0 8 * * *", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := s.Next(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC); !next.Equal(want) {
+		t.Errorf("next = %v, want %v", next.UTC(), want)
+	}
+}
