@@ -1,0 +1,252 @@
+// Package app assembles the qualitywatch daemon from its config and runs it.
+//
+// Lifecycle, in order:
+//
+//  1. Build: load the classifier vocabulary and construct every notifier, so
+//     a bad config fails before anything starts;
+//  2. Start: connect to NATS (starting the embedded server when nats.url is
+//     empty), create streams and buckets, start the HTTP endpoint, the
+//     classifier stage, one delivery runner per notifier, then the scheduler;
+//  3. Stop, on context cancellation, all within ShutdownTimeout: stop the
+//     scheduler and wait for polls in flight, stop the stage and the runners
+//     (each finishes the message in hand), drain the NATS connection, stop
+//     the embedded server, close the HTTP endpoint.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/config"
+	"github.com/qualitywatch/qualitywatch/internal/metrics"
+	"github.com/qualitywatch/qualitywatch/stage"
+	"github.com/qualitywatch/qualitywatch/watcher"
+)
+
+// ShutdownTimeout bounds an orderly stop.
+const ShutdownTimeout = 10 * time.Second
+
+// App is a built daemon, ready to run.
+type App struct {
+	cfg       *config.Config
+	logger    *slog.Logger
+	metrics   *metrics.Metrics
+	classify  watcher.Classifier
+	notifiers []builtNotifier
+	version   string
+	health    *health
+}
+
+// Build checks and constructs everything that does not need the network.
+// stdout receives console notifier output.
+func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version string) (*App, error) {
+	cls, err := NewClassifier(cfg.Classifier)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := buildNotifiers(cfg, stdout, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		cfg:       cfg,
+		logger:    logger,
+		metrics:   metrics.New(),
+		classify:  cls,
+		notifiers: ns,
+		version:   version,
+		health:    &health{},
+	}, nil
+}
+
+// Run starts the daemon and blocks until ctx is cancelled, then stops it in
+// order. It returns the first error that stopped it, if any.
+func (a *App) Run(ctx context.Context) error {
+	conn, err := bus.Connect(ctx, a.busOptions(), a.logger)
+	if err != nil {
+		return err
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = bus.Setup(setupCtx, conn.JS, a.retention(), a.cfg.NATS.Replicas)
+	cancel()
+	if err != nil {
+		_ = conn.Close(context.Background())
+		return err
+	}
+	a.health.setNATS(conn)
+
+	stopHTTP, err := a.serveHTTP()
+	if err != nil {
+		_ = conn.Close(context.Background())
+		return err
+	}
+
+	// Consumers run under their own context so that they stop after the
+	// scheduler, not at the same moment.
+	consumeCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	errc := make(chan error, 1+len(a.notifiers))
+	goRun := func(name string, run func(context.Context) error) {
+		wg.Go(func() {
+			if err := run(consumeCtx); err != nil {
+				a.logger.Error("component stopped", "component", name, "err", err)
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
+	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
+	for _, n := range a.notifiers {
+		r, err := n.runner(conn.JS, a.metrics)
+		if err != nil {
+			stopConsumers()
+			wg.Wait()
+			_ = conn.Close(context.Background())
+			return err
+		}
+		goRun("notifier "+n.name, r.Run)
+	}
+
+	pollCtx, stopPolls := context.WithCancel(context.WithoutCancel(ctx))
+	sched, err := a.startWatchers(pollCtx, conn)
+	if err != nil {
+		stopPolls()
+		stopConsumers()
+		wg.Wait()
+		_ = conn.Close(context.Background())
+		return err
+	}
+	a.health.setRunning(true)
+	a.logger.Info("qualitywatch running", "version", a.version, "sources", len(a.cfg.Sources),
+		"notifiers", len(a.notifiers), "nats", a.natsDesc(conn))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.health.setRunning(false)
+	a.logger.Info("stopping")
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancelShutdown()
+
+	// 1. No new polls; give polls in flight part of the budget, then cancel them.
+	polls := sched.Stop()
+	select {
+	case <-polls.Done():
+	case <-time.After(ShutdownTimeout / 3):
+		a.logger.Warn("polls still running at shutdown; cancelling them")
+	}
+	stopPolls()
+	<-polls.Done()
+	// 2. Consumers finish the message in hand and stop.
+	stopConsumers()
+	waitOrTimeout(shutdownCtx, &wg, a.logger)
+	// 3. Drain the connection, stop the embedded server, close HTTP.
+	errs := []error{runErr}
+	if err := conn.Close(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := stopHTTP(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	}
+	a.logger.Info("stopped")
+	return errors.Join(errs...)
+}
+
+func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		logger.Warn("consumers did not stop in time")
+	}
+}
+
+func (a *App) busOptions() bus.Options {
+	n := a.cfg.NATS
+	return bus.Options{
+		URL: n.URL, Listen: *n.Listen, StoreDir: n.StoreDir, Name: "qualitywatch",
+		CredsFile: n.CredsFile, Token: n.Token, User: n.User, Password: n.Password,
+	}
+}
+
+func (a *App) retention() bus.Retention {
+	r := bus.DefaultRetention()
+	c := a.cfg.NATS.Retention
+	if c.Items > 0 {
+		r.Items = time.Duration(c.Items)
+	}
+	if c.Alerts > 0 {
+		r.Alerts = time.Duration(c.Alerts)
+	}
+	if c.DeadLetter > 0 {
+		r.DeadLetter = time.Duration(c.DeadLetter)
+	}
+	return r
+}
+
+func (a *App) natsDesc(conn *bus.Conn) string {
+	if a.cfg.NATS.URL != "" {
+		return conn.NC.ConnectedUrlRedacted()
+	}
+	if u := conn.ClientURL(); u != "" && *a.cfg.NATS.Listen != "" {
+		return "embedded, " + u
+	}
+	return "embedded, in-process"
+}
+
+// startWatchers builds one poller per source and starts the scheduler.
+func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Scheduler, error) {
+	store, err := watcher.OpenStore(ctx, conn.JS)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(a.cfg.Watch.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("watch.timezone: %w", err)
+	}
+	fetcher := &watcher.Fetcher{
+		UserAgent: a.userAgent(),
+		MaxBytes:  a.cfg.Watch.MaxBytes,
+	}
+	pub := watcher.NewPublisher(conn.JS)
+	host, _ := os.Hostname()
+	sched := watcher.NewScheduler(a.logger, loc, fmt.Sprintf("%s-%d", host, os.Getpid()))
+	var jobs []watcher.Job
+	for i, s := range a.cfg.Sources {
+		spec, err := config.ParseSchedule(s.Schedule, loc)
+		if err != nil {
+			return nil, fmt.Errorf("sources[%d].schedule: %w", i, err)
+		}
+		jobs = append(jobs, watcher.Job{
+			Poller: &watcher.Poller{
+				Source:     watcher.Source{Name: s.Name, URL: s.URL, Timeout: time.Duration(s.Timeout), Baseline: *s.Baseline},
+				Fetcher:    fetcher,
+				Store:      store,
+				Publisher:  pub,
+				Classifier: a.classify,
+				Metrics:    a.metrics,
+				Logger:     a.logger.With("source", s.Name),
+			},
+			Schedule: spec,
+			Jitter:   time.Duration(a.cfg.Watch.Jitter),
+		})
+	}
+	sched.Start(ctx, jobs)
+	return sched, nil
+}
+
+func (a *App) userAgent() string {
+	if a.cfg.Watch.UserAgent != "" {
+		return a.cfg.Watch.UserAgent
+	}
+	return "qualitywatch/" + a.version + " (+https://github.com/qualitywatch/qualitywatch)"
+}

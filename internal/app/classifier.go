@@ -1,0 +1,50 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/classifier"
+	"github.com/qualitywatch/qualitywatch/config"
+)
+
+// Classifier adapts the pure classifier to the watcher and to alerts.
+type Classifier struct{ c *classifier.Classifier }
+
+// NewClassifier builds the classifier the config asks for: the embedded
+// vocabulary, replaced or extended by classifier.vocabulary.
+func NewClassifier(cfg config.Classifier) (*Classifier, error) {
+	var opts classifier.Options
+	if cfg.Vocabulary != "" {
+		v, err := classifier.LoadVocabulary(cfg.Vocabulary)
+		if err != nil {
+			return nil, fmt.Errorf("classifier.vocabulary: %w", err)
+		}
+		if cfg.Extend {
+			v = classifier.DefaultVocabulary().Extend(v)
+		}
+		opts.Vocabulary = v
+	}
+	if cfg.MinScore != nil {
+		opts.MinScore = *cfg.MinScore
+	}
+	c, err := classifier.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("classifier: %w", err)
+	}
+	return &Classifier{c: c}, nil
+}
+
+// Classify judges a title and text.
+func (c *Classifier) Classify(title, text string) alert.Verdict {
+	return ToAlertVerdict(c.c.Classify(classifier.Input{Title: title, Text: text}))
+}
+
+// ToAlertVerdict converts the classifier's verdict to the alert schema's.
+func ToAlertVerdict(v classifier.Verdict) alert.Verdict {
+	terms := make([]alert.Term, len(v.Terms))
+	for i, t := range v.Terms {
+		terms[i] = alert.Term{Term: t.Term, Category: t.Category, Count: t.Count}
+	}
+	return alert.Verdict{Match: v.Match, Score: v.Score, Categories: v.Categories, Regions: v.Regions, Terms: terms}
+}

@@ -1,0 +1,43 @@
+package watcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/bus"
+)
+
+// Publisher puts new items on the items stream and waits for JetStream to
+// acknowledge each one.
+type Publisher struct {
+	js jetstream.JetStream
+}
+
+// NewPublisher returns a publisher on js.
+func NewPublisher(js jetstream.JetStream) *Publisher { return &Publisher{js: js} }
+
+// PublishItem publishes it on qualitywatch.items.<source> with Nats-Msg-Id
+// set to the item's identity. It returns only once the stream stored it (or
+// recognised it as a duplicate of a message it already holds).
+func (p *Publisher) PublishItem(ctx context.Context, it alert.Item) error {
+	body, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("encode item: %w", err)
+	}
+	msg := &nats.Msg{Subject: bus.ItemSubject(it.Source), Data: body, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, it.ID)
+	if _, err := p.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("publish item %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+func isKeyExists(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists)
+}

@@ -1,0 +1,138 @@
+package watcher
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Job is one scheduled source.
+type Job struct {
+	Poller   *Poller
+	Schedule cron.Schedule
+	// Jitter delays each poll by a random duration up to this.
+	Jitter time.Duration
+}
+
+// Scheduler runs every source on its own cron schedule. A slow poll never
+// overlaps itself (SkipIfStillRunning) and a panic in one poll is recovered
+// without stopping the others (Recover, innermost, so the skip guard is
+// always released).
+type Scheduler struct {
+	cron   *cron.Cron
+	logger *slog.Logger
+	owner  string
+
+	mu       sync.Mutex
+	lastErrs map[string]string
+}
+
+// NewScheduler returns a scheduler whose jobs poll under ctx. owner names
+// this process in poll leases.
+func NewScheduler(logger *slog.Logger, loc *time.Location, owner string) *Scheduler {
+	cl := cronLogger{logger}
+	return &Scheduler{
+		cron:     cron.New(cron.WithLocation(loc), cron.WithLogger(cl), cron.WithChain()),
+		logger:   logger,
+		owner:    owner,
+		lastErrs: map[string]string{},
+	}
+}
+
+// add schedules a job whose polls run under ctx, and returns it wrapped.
+func (s *Scheduler) add(ctx context.Context, j Job) cron.Job {
+	cl := cronLogger{s.logger.With("source", j.Poller.Source.Name)}
+	wrapped := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(func() { s.run(ctx, j) }))
+	s.cron.Schedule(j.Schedule, wrapped)
+	return wrapped
+}
+
+// Start starts scheduling. Each source is also polled once right away,
+// through the same guards, so a new source's baseline is taken at start-up.
+func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
+	var wrapped []cron.Job
+	for _, j := range jobs {
+		wrapped = append(wrapped, s.add(ctx, j))
+	}
+	s.cron.Start()
+	for _, w := range wrapped {
+		go w.Run()
+	}
+}
+
+// Stop stops scheduling and returns a context that is done when running
+// polls have finished.
+func (s *Scheduler) Stop() context.Context { return s.cron.Stop() }
+
+func (s *Scheduler) run(ctx context.Context, j Job) {
+	if ctx.Err() != nil {
+		return
+	}
+	name := j.Poller.Source.Name
+	logger := j.Poller.Logger
+	if j.Jitter > 0 {
+		select {
+		case <-time.After(rand.N(j.Jitter)):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if j.Schedule != nil {
+		now := time.Now()
+		next := j.Schedule.Next(now)
+		ttl := time.Duration(float64(j.Schedule.Next(next).Sub(next)) * 0.8)
+		ok, err := j.Poller.Store.Lease(ctx, name, s.owner, ttl)
+		if err != nil {
+			logger.Warn("poll lease unavailable; polling anyway", "err", err)
+		} else if !ok {
+			logger.Debug("another replica holds the poll lease; skipping")
+			j.Poller.Metrics.Polled(name, "skipped", now)
+			return
+		}
+	}
+	start := time.Now()
+	res, err := j.Poller.Poll(ctx)
+	if err != nil {
+		s.logError(name, logger, err)
+		return
+	}
+	s.clearError(name, logger)
+	logger.Debug("polled", "not_modified", res.NotModified, "entries", res.Entries, "new", res.New,
+		"published", res.Published, "baseline", res.Baseline, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// logError logs a failing poll at error level when its error changes, and
+// at debug level while it repeats.
+func (s *Scheduler) logError(name string, logger *slog.Logger, err error) {
+	s.mu.Lock()
+	changed := s.lastErrs[name] != err.Error()
+	s.lastErrs[name] = err.Error()
+	s.mu.Unlock()
+	if changed {
+		logger.Error("poll failed", "err", err)
+	} else {
+		logger.Debug("poll still failing", "err", err)
+	}
+}
+
+func (s *Scheduler) clearError(name string, logger *slog.Logger) {
+	s.mu.Lock()
+	had := s.lastErrs[name] != ""
+	delete(s.lastErrs, name)
+	s.mu.Unlock()
+	if had {
+		logger.Info("poll recovered")
+	}
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}
