@@ -21,7 +21,7 @@ type health struct {
 	conn    *bus.Conn
 }
 
-func (h *health) setRunning(v bool) { h.mu.Lock(); h.running = v; h.mu.Unlock() }
+func (h *health) setRunning(v bool)   { h.mu.Lock(); h.running = v; h.mu.Unlock() }
 func (h *health) setNATS(c *bus.Conn) { h.mu.Lock(); h.conn = c; h.mu.Unlock() }
 
 // ready reports why the daemon cannot do its work, or nil.

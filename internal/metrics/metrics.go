@@ -75,7 +75,9 @@ func (m *Metrics) AlertPublished(region, category string) {
 }
 
 // Delivered counts n alerts accepted by notifier's target.
-func (m *Metrics) Delivered(notifier string, n int) { m.deliveries.WithLabelValues(notifier).Add(float64(n)) }
+func (m *Metrics) Delivered(notifier string, n int) {
+	m.deliveries.WithLabelValues(notifier).Add(float64(n))
+}
 
 // Failed counts a failed delivery attempt.
 func (m *Metrics) Failed(notifier string, permanent bool) {
