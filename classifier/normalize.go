@@ -1,0 +1,128 @@
+package classifier
+
+import (
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize returns s as the classifier reads it:
+//
+//   - HTML tags, comments, scripts and styles removed, character references
+//     decoded (block tags become line breaks, inline tags vanish);
+//   - NFKC applied, so full-width letters, digits and punctuation are folded
+//     to ASCII; ASCII lower-cased;
+//   - traditional characters mapped to simplified ones, one character at a
+//     time, with a table derived from OpenCC;
+//   - inline pinyin annotations removed: a Han character followed by
+//     parentheses holding only pinyin syllables with at least one tone mark
+//     or tone digit, as in 質(zhì)量 or 質(zhi4)量; other parentheses, such as
+//     (记者 朱文达) or (2023), stay;
+//   - runs of white space collapsed to one space, or one line break when they
+//     hold one; leading and trailing space trimmed; zero-width characters
+//     dropped; invalid UTF-8 replaced by U+FFFD;
+//   - the markup characters < > & replaced by look-alikes (‹ › ⅋).
+//
+// Normalize is idempotent, never panics and always returns valid UTF-8.
+func Normalize(s string) string {
+	var n normalizer
+	n.buf = make([]byte, 0, len(s)+len(s)/8)
+	n.run(stripMarkup(s))
+	return string(n.buf)
+}
+
+// normalizer is the character pass of Normalize; it appends to buf.
+type normalizer struct {
+	buf     []byte
+	pending rune // white space not yet written: 0, ' ' or '\n'
+}
+
+// run appends the normalised form of s, which holds no markup.
+func (n *normalizer) run(s string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			n.emit(rune(chars.bmp[c] & runeMask))
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r < 0x10000 {
+			if e := chars.bmp[r]; e&isFast != 0 {
+				n.emitFolded(e)
+				i += size
+				continue
+			}
+		}
+		// A run of runes that need real NFKC work.
+		j := i + size
+		for j < len(s) {
+			r2, size2 := utf8.DecodeRuneInString(s[j:])
+			if r2 < 0x10000 && chars.bmp[r2]&isFast != 0 {
+				break
+			}
+			j += size2
+		}
+		n.slow(s[i:j])
+		i = j
+	}
+}
+
+func (n *normalizer) emitFolded(e uint32) {
+	v := rune(e & runeMask)
+	if v == runeMask {
+		return // dropped
+	}
+	n.emit(v)
+}
+
+// slow normalises a segment with NFKC. When the segment starts with a rune
+// that combines with what precedes it, the last rune written is taken back
+// and normalised with it.
+func (n *normalizer) slow(seg string) {
+	first, _ := utf8.DecodeRuneInString(seg)
+	if chars.entry(first)&boundaryBefore == 0 && n.pending == 0 && len(n.buf) > 0 {
+		last, size := utf8.DecodeLastRune(n.buf)
+		if last != ' ' && last != '\n' {
+			prev := string(n.buf[len(n.buf)-size:])
+			n.buf = n.buf[:len(n.buf)-size]
+			seg = prev + seg
+		}
+	}
+	for _, r := range norm.NFKC.String(seg) {
+		if r < 0x10000 {
+			if e := chars.bmp[r]; e&isFast != 0 {
+				n.emitFolded(e)
+				continue
+			}
+		}
+		if v := chars.fold(r); v != foldDrop {
+			n.emit(v)
+		}
+	}
+}
+
+// emit writes one folded rune, collapsing white space and removing a pinyin
+// annotation when its closing parenthesis arrives.
+func (n *normalizer) emit(r rune) {
+	switch r {
+	case ' ':
+		if n.pending == 0 && len(n.buf) > 0 {
+			n.pending = ' '
+		}
+		return
+	case '\n':
+		if len(n.buf) > 0 {
+			n.pending = '\n'
+		}
+		return
+	}
+	if n.pending != 0 {
+		n.buf = append(n.buf, byte(n.pending))
+		n.pending = 0
+	}
+	n.buf = utf8.AppendRune(n.buf, r)
+	if r == ')' {
+		n.buf = dropPinyin(n.buf)
+	}
+}
