@@ -73,7 +73,9 @@ type Watch struct {
 	Timeout   Duration `yaml:"timeout"`   // per fetch
 	MaxBytes  int64    `yaml:"max_bytes"` // body size cap
 	UserAgent string   `yaml:"user_agent"`
-	Jitter    Duration `yaml:"jitter"` // random delay before each poll, at most this
+	// Jitter is the most a poll is delayed at random; nil: a tenth of the
+	// source's interval, at most 30s; 0: none.
+	Jitter *Duration `yaml:"jitter"`
 }
 
 // Source is one feed to watch.

@@ -24,7 +24,7 @@ const (
 	DefaultTimezone    = "Asia/Shanghai"
 	DefaultFetchTimout = 30 * time.Second
 	DefaultMaxBytes    = 10 << 20
-	DefaultJitter      = 10 * time.Second
+	MaxAutoJitter      = 30 * time.Second
 	DefaultSendTimeout = 15 * time.Second
 )
 

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/internal/metrics"
@@ -237,11 +239,21 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 				Logger:     a.logger.With("source", s.Name),
 			},
 			Schedule: spec,
-			Jitter:   time.Duration(a.cfg.Watch.Jitter),
+			Jitter:   a.jitter(spec),
 		})
 	}
 	sched.Start(ctx, jobs)
 	return sched, nil
+}
+
+// jitter is watch.jitter, or by default a tenth of the source's interval,
+// at most config.MaxAutoJitter.
+func (a *App) jitter(spec cron.Schedule) time.Duration {
+	if j := a.cfg.Watch.Jitter; j != nil {
+		return time.Duration(*j)
+	}
+	next := spec.Next(time.Now())
+	return min(spec.Next(next).Sub(next)/10, config.MaxAutoJitter)
 }
 
 func (a *App) userAgent() string {
