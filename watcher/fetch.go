@@ -1,0 +1,229 @@
+package watcher
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fetcher defaults, applied to zero fields.
+const (
+	DefaultMaxBytes = 10 << 20
+	DefaultTimeout  = 30 * time.Second
+)
+
+// feedAccept asks for feeds first, then anything XML or JSON.
+const feedAccept = "application/rss+xml, application/atom+xml, application/rdf+xml, " +
+	"application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+
+// Validators are what a server gave to make the next fetch conditional.
+type Validators struct {
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+}
+
+// Fetcher is the watcher's HTTP client for feeds. The zero value is ready to
+// use; it is safe for concurrent use.
+type Fetcher struct {
+	Client    *http.Client  // nil: a client with the default transport
+	UserAgent string        // "": qualitywatch/<version> (+https://github.com/qualitywatch/qualitywatch)
+	MaxBytes  int64         // cap on the decoded body; 0: DefaultMaxBytes
+	Timeout   time.Duration // whole request, body included; 0: DefaultTimeout
+}
+
+// Response is the outcome of a successful fetch.
+type Response struct {
+	NotModified bool       // 304: Body is empty, Validators are the previous ones
+	Body        []byte     // decompressed, at most MaxBytes
+	ContentType string     // the Content-Type header, charset included
+	Validators  Validators // for the next fetch
+	Status      int
+	FinalURL    string // after redirects
+}
+
+// HTTPError is a response that was neither 2xx nor 304.
+type HTTPError struct {
+	URL        string // with user info and secret-looking query values redacted
+	Status     int
+	RetryAfter time.Duration // from Retry-After; 0 when absent
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("fetch %s: http status %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return msg
+}
+
+// Fetch gets url with a conditional GET built from prev. A 304 returns
+// NotModified with prev kept (updated by any validator the 304 carries).
+// Errors: *HTTPError for other non-2xx statuses; an error wrapping
+// context.DeadlineExceeded when Timeout or ctx expires; a "body exceeds N
+// bytes" error when the decompressed body is larger than MaxBytes.
+func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(f.Timeout, DefaultTimeout))
+	defer cancel()
+	shown := redactURL(url)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
+	}
+	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, defaultUserAgent()))
+	req.Header.Set("Accept", feedAccept)
+	if prev.ETag != "" {
+		req.Header.Set("If-None-Match", prev.ETag)
+	}
+	if prev.LastModified != "" {
+		req.Header.Set("If-Modified-Since", prev.LastModified)
+	}
+	client := f.Client
+	if client == nil {
+		client = &http.Client{}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
+	}
+	defer resp.Body.Close()
+
+	out := Response{Status: resp.StatusCode, FinalURL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		out.NotModified = true
+		out.Validators = prev
+		if v := validatorsOf(resp.Header); v.ETag != "" || v.LastModified != "" {
+			out.Validators = v
+		}
+		return out, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+		return Response{}, &HTTPError{URL: shown, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	}
+	out.Validators = validatorsOf(resp.Header)
+	out.Body, err = readBody(resp, cmp.Or(f.MaxBytes, DefaultMaxBytes))
+	if err != nil {
+		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
+	}
+	return out, nil
+}
+
+// readBody reads at most max decompressed bytes. The transport undoes the
+// gzip it asked for; a gzip body it did not undo (a custom transport, or a
+// server that compresses twice) is undone here.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	if resp.ContentLength > max && !resp.Uncompressed {
+		return nil, fmt.Errorf("body exceeds %d bytes (content-length %d)", max, resp.ContentLength)
+	}
+	body, err := readCapped(resp.Body, max)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		if body, err = readCapped(zr, max); err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+	}
+	return body, nil
+}
+
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("body exceeds %d bytes", max)
+	}
+	return b, nil
+}
+
+func validatorsOf(h http.Header) Validators {
+	return Validators{ETag: h.Get("ETag"), LastModified: h.Get("Last-Modified")}
+}
+
+// retryAfter parses a Retry-After value: delay seconds or an HTTP date.
+// Unparseable or past values give 0.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(7*24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}
+
+// defaultUserAgent names the program and its version as the build records
+// it; the daemon sets Fetcher.UserAgent with its release version.
+func defaultUserAgent() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return "qualitywatch/" + v + " (+https://github.com/qualitywatch/qualitywatch)"
+}
+
+// isSecretParam reports whether a query key looks like it carries a secret.
+func isSecretParam(key string) bool {
+	k := strings.ToLower(key)
+	for _, s := range []string{"token", "key", "secret", "pass", "pwd", "sig", "auth", "session", "credential", "code"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL hides user info and secret-looking query values, so a URL can
+// be logged and put in errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable url)"
+	}
+	if u.User != nil {
+		u.User = url.User("redacted")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if isSecretParam(k) {
+				q[k] = []string{"redacted"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// redactErr drops the URL, which may carry secrets, from a *url.Error; the
+// caller names the redacted URL instead.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,172 @@
+package watcher
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// Entry is one item of a feed, its text in UTF-8. Title is plain text;
+// Summary and Content are as the feed gave them (often HTML).
+type Entry struct {
+	GUID, Link, Title, Summary, Content string
+	Published                           time.Time // zero if unknown
+	Updated                             time.Time // zero if unknown
+}
+
+// Feed is a parsed feed.
+type Feed struct {
+	Title, Link string
+	Charset     string // what the body was decoded as, see DecodeUTF8
+	Entries     []Entry
+}
+
+// Parse decodes body to UTF-8 (see DecodeUTF8) and parses it as RSS 0.9x/2.0,
+// RSS 1.0 (RDF), Atom 0.3/1.0 or JSON Feed. contentType is the HTTP
+// Content-Type header, "" if unknown.
+//
+// XML must be well-formed, with two allowances real feeds need: HTML named
+// entities (&nbsp;) and bare ampersands ("R&D") are accepted. Anything else,
+// such as a truncated character reference or a missing end tag, is an error
+// naming its line, rather than a feed whose text is silently cut.
+func Parse(body []byte, contentType string) (Feed, error) {
+	text, charset, err := DecodeUTF8(body, contentType)
+	if err != nil {
+		return Feed{}, fmt.Errorf("parse feed: %w", err)
+	}
+	text = bytes.TrimLeft(text, " \t\r\n")
+	if len(text) > 0 && text[0] == '<' {
+		if err := checkWellFormed(text); err != nil {
+			return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
+		}
+	}
+	gf, err := gofeed.NewParser().Parse(bytes.NewReader(text))
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		return Feed{}, fmt.Errorf("parse feed: not an RSS, Atom or JSON feed (starts %q)", prefix(text, 40))
+	}
+	if err != nil {
+		return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
+	}
+	f := Feed{
+		Title:   PlainText(gf.Title),
+		Link:    strings.TrimSpace(gf.Link),
+		Charset: charset,
+		Entries: make([]Entry, 0, len(gf.Items)),
+	}
+	if f.Link == "" && len(gf.Links) > 0 {
+		f.Link = strings.TrimSpace(gf.Links[0])
+	}
+	for _, it := range gf.Items {
+		if it == nil {
+			continue
+		}
+		f.Entries = append(f.Entries, entryOf(it))
+	}
+	return f, nil
+}
+
+func entryOf(it *gofeed.Item) Entry {
+	e := Entry{
+		GUID:    strings.TrimSpace(it.GUID),
+		Link:    strings.TrimSpace(it.Link),
+		Title:   PlainText(it.Title),
+		Summary: it.Description,
+		Content: it.Content,
+	}
+	if e.Link == "" && len(it.Links) > 0 {
+		e.Link = strings.TrimSpace(it.Links[0])
+	}
+	if it.PublishedParsed != nil {
+		e.Published = *it.PublishedParsed
+	}
+	if it.UpdatedParsed != nil {
+		e.Updated = *it.UpdatedParsed
+	}
+	if e.Published.IsZero() {
+		e.Published = e.Updated
+	}
+	return e
+}
+
+// escapeLooseAmpersands escapes each ampersand that does not start a known
+// entity or a character reference ("R&D", "a & b", "&foo;"). A malformed
+// character reference ("&#2...") is left for the XML decoder to reject.
+func escapeLooseAmpersands(text []byte) []byte {
+	if bytes.IndexByte(text, '&') < 0 {
+		return text
+	}
+	out := make([]byte, 0, len(text)+64)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		out = append(out, c)
+		if c != '&' || (i+1 < len(text) && text[i+1] == '#') {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && j-i <= 32 && isNameByte(text[j]) {
+			j++
+		}
+		name := string(text[i+1 : j])
+		if j < len(text) && text[j] == ';' && knownEntity(name) {
+			continue
+		}
+		out = append(out, "amp;"...)
+	}
+	return out
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func knownEntity(name string) bool {
+	switch name {
+	case "amp", "lt", "gt", "quot", "apos":
+		return true
+	}
+	_, ok := xml.HTMLEntity[name]
+	return ok
+}
+
+// checkWellFormed reads every token of an XML document with a strict
+// decoder, after escaping bare ampersands and knowing HTML's named entities.
+func checkWellFormed(text []byte) error {
+	text = escapeLooseAmpersands(text)
+	d := xml.NewDecoder(bytes.NewReader(text))
+	d.Strict = true
+	d.Entity = xml.HTMLEntity
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil } // already UTF-8
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			if roots == 0 {
+				return errors.New("not well-formed XML: no root element")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+func prefix(b []byte, n int) string {
+	s := string(b[:min(len(b), n)])
+	return strings.ToValidUTF8(s, "")
+}
