@@ -25,10 +25,7 @@ import (
 //
 // Normalize is idempotent, never panics and always returns valid UTF-8.
 func Normalize(s string) string {
-	var n normalizer
-	n.buf = make([]byte, 0, len(s)+len(s)/8)
-	n.run(stripMarkup(s))
-	return string(n.buf)
+	return string(appendNormalized(make([]byte, 0, len(s)+len(s)/8), s))
 }
 
 // normalizer is the character pass of Normalize; it appends to buf.

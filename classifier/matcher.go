@@ -1,0 +1,89 @@
+package classifier
+
+import (
+	"strings"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+)
+
+// pattern is what one string of the automaton stands for: a vocabulary term
+// (by index), a place of the gazetteer (by index), both, or a context term.
+type pattern struct {
+	term    int32 // index into matcher.terms, or -1
+	place   int32 // index into places.places, or -1
+	context bool
+}
+
+// matcher finds vocabulary terms, context terms and place names in one
+// leftmost-longest Aho-Corasick scan, so that a longer context term such as
+// 高质量发展 consumes the 质量 inside it.
+type matcher struct {
+	ac       ahocorasick.AhoCorasick
+	patterns []pattern
+	strs     []string
+	terms    []VocabTerm
+}
+
+func newMatcher(v *Vocabulary) *matcher {
+	m := &matcher{terms: v.terms}
+	index := map[string]int{}
+	get := func(s string) *pattern {
+		i, ok := index[s]
+		if !ok {
+			i = len(m.strs)
+			index[s] = i
+			m.strs = append(m.strs, s)
+			m.patterns = append(m.patterns, pattern{term: -1, place: -1})
+		}
+		return &m.patterns[i]
+	}
+	for i, t := range v.terms {
+		get(t.Term).term = int32(i)
+	}
+	for _, c := range v.context {
+		get(c).context = true
+	}
+	// Variant wordings: add each only where it is not already a term.
+	for _, va := range v.variants {
+		alt, canon := va[0], va[1]
+		for i, t := range v.terms {
+			if s := strings.ReplaceAll(t.Term, canon, alt); s != t.Term {
+				if _, ok := index[s]; !ok {
+					get(s).term = int32(i)
+				}
+			}
+		}
+		for _, c := range v.context {
+			if s := strings.ReplaceAll(c, canon, alt); s != c {
+				if _, ok := index[s]; !ok {
+					get(s).context = true
+				}
+			}
+		}
+	}
+	for i, p := range places.places {
+		pt := get(p.name)
+		if !pt.context {
+			pt.place = int32(i)
+		}
+	}
+	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
+		MatchKind: ahocorasick.LeftMostLongestMatch,
+		DFA:       true,
+	})
+	m.ac = b.Build(m.strs)
+	return m
+}
+
+// scan calls fn for every leftmost-longest match in text.
+func (m *matcher) scan(text []byte, fn func(p pattern)) {
+	it := m.ac.IterByte(text)
+	for x := it.Next(); x != nil; x = it.Next() {
+		fn(m.patterns[x.Pattern()])
+	}
+}
+
+// Patterns returns every string the automaton looks for; benchmarks build
+// a bare scan from it.
+func (m *matcher) Patterns() []string { return m.strs }
+

@@ -1,0 +1,134 @@
+package classifier
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Region slugs outside the 16 Shandong cities.
+const (
+	RegionShandong = "shandong"
+	RegionNational = "national"
+	RegionOther    = "other"
+)
+
+//go:embed data/regions.yaml
+var gazetteerData []byte
+
+// placeStrength says how much a place name tells about the region.
+type placeStrength uint8
+
+const (
+	placeStrong placeStrength = iota // a city, county or the province by name
+	placeWeak                        // 全省, 省市场监管局: Shandong only if nothing else is named
+)
+
+// place is one name of the gazetteer.
+type place struct {
+	name     string // normalised
+	region   string
+	strength placeStrength
+}
+
+// gazetteer is the parsed regions.yaml; immutable.
+type gazetteer struct {
+	places []place
+	order  map[string]int // region slug -> rank used to break ties
+}
+
+var places = mustGazetteer(gazetteerData)
+
+type gazetteerFile struct {
+	Cities   yaml.Node           `yaml:"cities"`
+	Province map[string][]string `yaml:"province"`
+	National []string            `yaml:"national"`
+	Weak     map[string][]string `yaml:"weak"`
+	Other    []string            `yaml:"other"`
+}
+
+func mustGazetteer(data []byte) *gazetteer {
+	g, err := parseGazetteer(data)
+	if err != nil {
+		panic(fmt.Sprintf("embedded gazetteer: %v", err)) // a build defect, caught by tests
+	}
+	return g
+}
+
+func parseGazetteer(data []byte) (*gazetteer, error) {
+	var f gazetteerFile
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("regions.yaml: %w", err)
+	}
+	g := &gazetteer{order: map[string]int{}}
+	seen := map[string]string{}
+	add := func(name, region string, s placeStrength) error {
+		name = Normalize(name)
+		if prev, ok := seen[name]; ok {
+			if prev == region {
+				return nil
+			}
+			return fmt.Errorf("regions.yaml: %q is in both %s and %s", name, prev, region)
+		}
+		seen[name] = region
+		g.places = append(g.places, place{name: name, region: region, strength: s})
+		return nil
+	}
+	for i := 0; i+1 < len(f.Cities.Content); i += 2 {
+		slug := f.Cities.Content[i].Value
+		var names []string
+		if err := f.Cities.Content[i+1].Decode(&names); err != nil || len(names) == 0 {
+			return nil, fmt.Errorf("regions.yaml: cities.%s: want a list of names", slug)
+		}
+		g.order[slug] = len(g.order)
+		base := strings.TrimSuffix(names[0], "市")
+		forms := []string{"山东省" + base + "市", "山东省" + base, "山东" + base}
+		for _, n := range slices.Concat(names, forms) {
+			if err := add(n, slug, placeStrong); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for slug, names := range f.Province {
+		g.order[slug] = len(g.order)
+		for _, n := range names {
+			if err := add(n, slug, placeStrong); err != nil {
+				return nil, err
+			}
+		}
+	}
+	g.order[RegionNational] = len(g.order)
+	for _, n := range f.National {
+		if err := add(n, RegionNational, placeStrong); err != nil {
+			return nil, err
+		}
+	}
+	for slug, names := range f.Weak {
+		for _, n := range names {
+			if err := add(n, slug, placeWeak); err != nil {
+				return nil, err
+			}
+		}
+	}
+	g.order[RegionOther] = len(g.order)
+	for _, n := range f.Other {
+		if err := add(n, RegionOther, placeStrong); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// Regions lists the region slugs a verdict may carry, in gazetteer order.
+func Regions() []string {
+	out := make([]string, len(places.order))
+	for slug, i := range places.order {
+		out[i] = slug
+	}
+	return out
+}
