@@ -41,15 +41,15 @@ func Parse(body []byte, contentType string) (Feed, error) {
 		return Feed{}, fmt.Errorf("parse feed: %w", err)
 	}
 	text = bytes.TrimLeft(text, " \t\r\n")
-	if len(text) > 0 && text[0] == '<' {
+	switch gofeed.DetectFeedType(bytes.NewReader(text[:min(len(text), 4096)])) {
+	case gofeed.FeedTypeUnknown:
+		return Feed{}, fmt.Errorf("parse feed: not an RSS, Atom or JSON feed (starts %q)", prefix(text, 40))
+	case gofeed.FeedTypeRSS, gofeed.FeedTypeAtom:
 		if err := checkWellFormed(text); err != nil {
 			return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
 		}
 	}
 	gf, err := gofeed.NewParser().Parse(bytes.NewReader(text))
-	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-		return Feed{}, fmt.Errorf("parse feed: not an RSS, Atom or JSON feed (starts %q)", prefix(text, 40))
-	}
 	if err != nil {
 		return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
 	}
