@@ -62,7 +62,7 @@ func New(opts Options) (*Classifier, error) {
 	if c.minScore == 0 {
 		c.minScore = DefaultMinScore
 	}
-	c.scratch.New = func() any { return newScratch(len(v.terms)) }
+	c.scratch.New = func() any { return newScratch(v) }
 	return c, nil
 }
 
@@ -94,14 +94,19 @@ func (c *Classifier) Patterns() []string { return append([]string(nil), c.m.strs
 
 // Classify returns the verdict for one item.
 func (c *Classifier) Classify(in Input) Verdict {
+	v, _ := c.classify(in)
+	return v
+}
+
+func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
 	s.reset()
 	s.title = appendNormalized(s.title[:0], in.Title)
 	s.norm = appendNormalized(s.norm[:0], in.Text)
-	s.body, s.bodyRunes = cleanBody(s.body[:0], string(s.norm), s.seen)
-	c.m.scan(s.title, func(p pattern) { s.count(p, true) })
-	c.m.scan(s.body, func(p pattern) { s.count(p, false) })
+	s.body, s.bodyRunes, s.segments = cleanBody(s.body[:0], string(s.norm), s.seen)
+	c.m.scan(s.title, func(p pattern, _ int) { s.count(p, true) })
+	c.m.scan(s.body, s.countBody)
 	return c.verdict(s)
 }
 

@@ -28,9 +28,9 @@ var relatedHeads = []string{
 // cleanBody appends to dst the segments of the normalised body that carry
 // text: boilerplate segments are dropped, a segment seen before is dropped,
 // and everything after a "related news" heading is dropped. Segments are
-// separated by '\n'. It also returns the number of runes kept.
-func cleanBody(dst []byte, body string, seen map[uint64]struct{}) ([]byte, int) {
-	runes := 0
+// separated by '\n'. It also returns the number of runes and segments kept.
+func cleanBody(dst []byte, body string, seen map[uint64]struct{}) ([]byte, int, int) {
+	runes, segments := 0, 0
 	for rest := body; rest != ""; {
 		seg := nextSegment(rest)
 		rest = rest[len(seg):]
@@ -54,8 +54,9 @@ func cleanBody(dst []byte, body string, seen map[uint64]struct{}) ([]byte, int) 
 		dst = append(dst, seg...)
 		dst = append(dst, '\n')
 		runes += utf8.RuneCountInString(seg)
+		segments++
 	}
-	return dst, runes
+	return dst, runes, segments
 }
 
 // nextSegment returns the prefix of s up to and including the first line

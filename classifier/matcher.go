@@ -24,6 +24,10 @@ type matcher struct {
 	terms    []VocabTerm
 }
 
+// variantMinWeight is the weight from which a term also matches in its
+// variant wordings.
+const variantMinWeight = 5
+
 func newMatcher(v *Vocabulary) *matcher {
 	m := &matcher{terms: v.terms}
 	index := map[string]int{}
@@ -43,10 +47,14 @@ func newMatcher(v *Vocabulary) *matcher {
 	for _, c := range v.context {
 		get(c).context = true
 	}
-	// Variant wordings: add each only where it is not already a term.
+	// Variant wordings, for strong terms only (品质提升 is city rhetoric,
+	// 省长品质奖 is the award), and only where not already a term.
 	for _, va := range v.variants {
 		alt, canon := va[0], va[1]
 		for i, t := range v.terms {
+			if t.Weight < variantMinWeight {
+				continue
+			}
 			if s := strings.ReplaceAll(t.Term, canon, alt); s != t.Term {
 				if _, ok := index[s]; !ok {
 					get(s).term = int32(i)
@@ -75,15 +83,23 @@ func newMatcher(v *Vocabulary) *matcher {
 	return m
 }
 
-// scan calls fn for every leftmost-longest match in text.
-func (m *matcher) scan(text []byte, fn func(p pattern)) {
+// scan calls fn for every leftmost-longest match in text, without overlaps.
+// The library's iterator resumes one byte after the start of each match, so
+// it also reports matches inside the previous one (质量发展 inside
+// 高质量发展); those are skipped here. What remains is exactly the
+// leftmost-longest non-overlapping sequence.
+func (m *matcher) scan(text []byte, fn func(p pattern, start int)) {
 	it := m.ac.IterByte(text)
+	end := 0
 	for x := it.Next(); x != nil; x = it.Next() {
-		fn(m.patterns[x.Pattern()])
+		if x.Start() < end {
+			continue
+		}
+		end = x.End()
+		fn(m.patterns[x.Pattern()], x.Start())
 	}
 }
 
 // Patterns returns every string the automaton looks for; benchmarks build
 // a bare scan from it.
 func (m *matcher) Patterns() []string { return m.strs }
-

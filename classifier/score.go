@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"strings"
@@ -34,13 +35,23 @@ type scratch struct {
 	titleCount        []int32 // by term index
 	bodyCount         []int32
 	hit               []int32 // term indexes with a count, in first-seen order
+	segments          int     // body segments
+	segmentsHit       int     // body segments holding a categorised term
+	segEnd            int     // end of the segment of the last categorised body hit
+	general           []bool  // by term index: the term is in category general
 	regionTitle       map[string]int
 	regionBody        map[string]int
 	weakBody          map[string]int
 }
 
-func newScratch(terms int) *scratch {
+func newScratch(v *Vocabulary) *scratch {
+	terms := len(v.terms)
+	general := make([]bool, terms)
+	for i, t := range v.terms {
+		general[i] = t.Category == General
+	}
 	return &scratch{
+		general:     general,
 		seen:        map[uint64]struct{}{},
 		titleCount:  make([]int32, terms),
 		bodyCount:   make([]int32, terms),
@@ -55,10 +66,26 @@ func (s *scratch) reset() {
 		s.titleCount[i], s.bodyCount[i] = 0, 0
 	}
 	s.hit = s.hit[:0]
+	s.segmentsHit, s.segEnd = 0, -1
 	clear(s.seen)
 	clear(s.regionTitle)
 	clear(s.regionBody)
 	clear(s.weakBody)
+}
+
+// countBody records one match in the body, and whether it opens a new
+// segment holding a categorised term.
+func (s *scratch) countBody(p pattern, start int) {
+	s.count(p, false)
+	if p.term < 0 || start < s.segEnd || s.general[p.term] {
+		return
+	}
+	s.segmentsHit++
+	if i := bytes.IndexByte(s.body[start:], '\n'); i >= 0 {
+		s.segEnd = start + i
+	} else {
+		s.segEnd = len(s.body)
+	}
 }
 
 // count records one match.
@@ -95,8 +122,14 @@ type scored struct {
 	contrib float64
 }
 
+// evidence is what a verdict was computed from; tests print it.
+type evidence struct {
+	total, categorised, lengthFactor float64
+	runes, segments, segmentsHit     int
+}
+
 // verdict turns the counts into a Verdict.
-func (c *Classifier) verdict(s *scratch) Verdict {
+func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 	lf := 1.0
 	if s.bodyRunes > refRunes {
 		lf = math.Sqrt(refRunes / float64(s.bodyRunes))
@@ -143,7 +176,7 @@ func (c *Classifier) verdict(s *scratch) Verdict {
 	}
 	v.Categories = topKeys(perCat, categoryShare, nil)
 	v.Regions = regionsOf(s)
-	return v
+	return v, evidence{total, categorised, lf, s.bodyRunes, s.segments, s.segmentsHit}
 }
 
 // topKeys returns the keys whose value is at least share of the largest,
@@ -194,6 +227,16 @@ func regionsOf(s *scratch) []string {
 		}
 	}
 	out := topKeys(score, regionShare, places.order)
+	// A city article names its province in passing; the province stays only
+	// when it is in the title or outweighs every city named.
+	if i := slices.Index(out, RegionShandong); i >= 0 && s.regionTitle[RegionShandong] == 0 {
+		for _, r := range out {
+			if places.order[r] < places.order[RegionShandong] && score[r] >= score[RegionShandong] {
+				out = slices.Delete(out, i, i+1)
+				break
+			}
+		}
+	}
 	if len(out) == 0 {
 		return []string{RegionOther}
 	}
