@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -14,13 +15,6 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
-)
-
-// Canonical names DecodeUTF8 reports for the encodings it cares most about.
-const (
-	charsetUTF8    = "utf-8"
-	charsetGB18030 = "gb18030"
-	charsetBig5    = "big5"
 )
 
 var (
@@ -64,10 +58,11 @@ type charsetLabel struct {
 	enc  encoding.Encoding
 }
 
+// The charsets that matter most here, with the names DecodeUTF8 reports.
 var (
-	labelUTF8    = charsetLabel{name: charsetUTF8}
-	labelGB18030 = charsetLabel{name: charsetGB18030, enc: simplifiedchinese.GB18030}
-	labelBig5    = charsetLabel{name: charsetBig5, enc: traditionalchinese.Big5}
+	labelUTF8    = charsetLabel{name: "utf-8"}
+	labelGB18030 = charsetLabel{name: "gb18030", enc: simplifiedchinese.GB18030}
+	labelBig5    = charsetLabel{name: "big5", enc: traditionalchinese.Big5}
 )
 
 // chooseCharset picks the decoding of body, given the declared labels in
@@ -77,7 +72,7 @@ func chooseCharset(body []byte, declared []charsetLabel) candidate {
 	if len(declared) > 0 {
 		first := decodeAs(body, declared[0])
 		switch {
-		case first.name == charsetUTF8 && first.invalid == 0:
+		case first.name == labelUTF8.name && first.invalid == 0:
 			return first
 		case utf.invalid == 0 && hasNonASCII(body):
 			// A label other than UTF-8 on valid, non-ASCII UTF-8 is a
@@ -89,13 +84,11 @@ func chooseCharset(body []byte, declared []charsetLabel) candidate {
 		}
 		// The first label produced invalid sequences: weigh every
 		// candidate, declared ones first so they win ties.
-		cands := make([]candidate, 0, len(declared)+3)
-		cands = append(cands, first)
-		for _, l := range declared[1:] {
+		cands := []candidate{first}
+		for _, l := range slices.Concat(declared[1:], []charsetLabel{labelGB18030, labelBig5}) {
 			cands = append(cands, decodeAs(body, l))
 		}
-		cands = append(cands, utf, decodeAs(body, labelGB18030), decodeAs(body, labelBig5))
-		return best(cands)
+		return best(append(cands, utf))
 	}
 	if utf.invalid == 0 {
 		return utf
@@ -103,11 +96,11 @@ func chooseCharset(body []byte, declared []charsetLabel) candidate {
 	return best([]candidate{decodeAs(body, labelGB18030), decodeAs(body, labelBig5), utf})
 }
 
-// preferChinese returns c unless GB18030 or Big5 decodes body cleanly into
-// text that is far more plausibly Chinese than c: a Big5 feed labelled
+// preferChinese returns c unless GB18030 or Big5 decodes body (almost)
+// cleanly into text far more plausibly Chinese than c: a Big5 feed labelled
 // gb2312, or GBK labelled iso-8859-1.
 func preferChinese(body []byte, c candidate) candidate {
-	if c.name == charsetUTF8 || !hasNonASCII(body) {
+	if c.name == labelUTF8.name || !hasNonASCII(body) {
 		return c
 	}
 	for _, l := range []charsetLabel{labelGB18030, labelBig5} {
@@ -115,7 +108,7 @@ func preferChinese(body []byte, c candidate) candidate {
 			continue
 		}
 		alt := decodeAs(body, l)
-		if alt.invalid == 0 && alt.common >= 8 && alt.score() > 2*c.score()+8 {
+		if alt.invalid <= alt.common/50 && alt.common >= 8 && alt.score() > 2*c.score()+8 {
 			return alt
 		}
 	}
@@ -136,39 +129,32 @@ func best(cands []candidate) candidate {
 // decodeBOM decodes a body that starts with a byte order mark, or with
 // "<?xml" in UTF-16 without one.
 func decodeBOM(body []byte) (candidate, bool) {
-	var (
-		name string
-		enc  encoding.Encoding
-		skip int
-	)
-	switch {
-	case bytes.HasPrefix(body, []byte{0xEF, 0xBB, 0xBF}):
-		return decodeAs(body[3:], labelUTF8), true
-	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
-		name, enc, skip = "utf-16le", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), 2
-	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}):
-		name, enc, skip = "utf-16be", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), 2
-	case bytes.HasPrefix(body, []byte{'<', 0, '?', 0}):
-		name, enc = "utf-16le", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
-	case bytes.HasPrefix(body, []byte{0, '<', 0, '?'}):
-		name, enc = "utf-16be", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
-	default:
-		return candidate{}, false
+	le := charsetLabel{name: "utf-16le", enc: unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)}
+	be := charsetLabel{name: "utf-16be", enc: unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)}
+	for _, m := range []struct {
+		prefix string
+		label  charsetLabel
+		skip   int
+	}{
+		{"\xEF\xBB\xBF", labelUTF8, 3}, {"\xFF\xFE", le, 2}, {"\xFE\xFF", be, 2},
+		{"<\x00?\x00", le, 0}, {"\x00<\x00?", be, 0},
+	} {
+		if bytes.HasPrefix(body, []byte(m.prefix)) {
+			return decodeAs(body[m.skip:], m.label), true
+		}
 	}
-	return decodeAs(body[skip:], charsetLabel{name: name, enc: enc}), true
+	return candidate{}, false
 }
 
 // declaredCharsets returns the usable charset labels of body in order of
 // precedence (HTTP header, XML declaration, HTML meta), without repeats.
+// UTF-16 labels are ignored: real UTF-16 was recognised by decodeBOM, and a
+// label readable as ASCII is wrong.
 func declaredCharsets(body []byte, contentType string) []charsetLabel {
 	head := body[:min(len(body), 4096)]
-	var raw []string
-	raw = append(raw, headerCharset(contentType))
+	raw := []string{headerCharset(contentType)}
 	if m := prologRe.FindSubmatch(head[:min(len(head), 1024)]); m != nil {
-		// A declaration readable as ASCII cannot be UTF-16.
-		if l := strings.ToLower(string(m[1])); !strings.HasPrefix(l, "utf-16") {
-			raw = append(raw, l)
-		}
+		raw = append(raw, string(m[1]))
 	}
 	if m := metaCharsetRe.FindSubmatch(head); m != nil {
 		raw = append(raw, string(m[1]))
@@ -176,21 +162,12 @@ func declaredCharsets(body []byte, contentType string) []charsetLabel {
 	var out []charsetLabel
 	for _, r := range raw {
 		l, ok := lookupCharset(r)
-		if !ok || containsLabel(out, l.name) {
-			continue
+		if ok && !strings.HasPrefix(l.name, "utf-16") &&
+			!slices.ContainsFunc(out, func(o charsetLabel) bool { return o.name == l.name }) {
+			out = append(out, l)
 		}
-		out = append(out, l)
 	}
 	return out
-}
-
-func containsLabel(ls []charsetLabel, name string) bool {
-	for _, l := range ls {
-		if l.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // headerCharset returns the charset parameter of a Content-Type value.
@@ -228,31 +205,19 @@ func lookupCharset(label string) (charsetLabel, bool) {
 		"x-x-big5", "x-big5", "cp950", "ms950", "windows-950":
 		return labelBig5, true
 	}
-	if enc, err := htmlindex.Get(l); err == nil {
-		name, err := htmlindex.Name(enc)
-		if err == nil && name != "replacement" {
-			return canonicalLabel(name, enc), true
-		}
+	enc, err := htmlindex.Get(l)
+	name, nerr := htmlindex.Name(enc)
+	if err != nil || nerr != nil {
+		enc, err = ianaindex.IANA.Encoding(l)
+		name, nerr = ianaindex.IANA.Name(enc)
 	}
-	if enc, err := ianaindex.IANA.Encoding(l); err == nil && enc != nil {
-		if name, err := ianaindex.IANA.Name(enc); err == nil {
-			return canonicalLabel(name, enc), true
-		}
+	if err != nil || nerr != nil || enc == nil || name == "replacement" {
+		return charsetLabel{}, false
 	}
-	return charsetLabel{}, false
-}
-
-func canonicalLabel(name string, enc encoding.Encoding) charsetLabel {
-	name = strings.ToLower(name)
-	switch name {
-	case "utf-8":
-		return labelUTF8
-	case "gbk", "gb18030", "gb2312":
-		return labelGB18030
-	case "big5":
-		return labelBig5
+	if name = strings.ToLower(name); name == "utf-8" {
+		return labelUTF8, true
 	}
-	return charsetLabel{name: name, enc: enc}
+	return charsetLabel{name: name, enc: enc}, true
 }
 
 // fixProlog rewrites the XML declaration of decoded text to say UTF-8.
@@ -270,12 +235,7 @@ func fixProlog(text []byte) []byte {
 }
 
 func hasNonASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return false
+	return bytes.ContainsFunc(b, func(r rune) bool { return r >= utf8.RuneSelf })
 }
 
 // candidate is body decoded with one charset, with the counts that score it.
@@ -323,27 +283,21 @@ func decodeAs(body []byte, l charsetLabel) candidate {
 // produce them.
 var commonHan = func() map[rune]bool {
 	const simplified = "" +
-		"的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所然" +
-		"家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因只从想实日军者意无力它与长把机十民第" +
-		"公此已工使情明性知全三又关点正业外将两高间由问很最重并物手应战向头文体政美相见被利什二等产或新己制身果加西斯月话合回特" +
-		"代内信表化老给世位次度门任常先海通教儿原东声提立及比员解水名真论处走义各入几口认条平系气题活尔更别打女变四神总何电数" +
-		"安少报才结反受目太量再感建务做接必场件计管期市直德资命山金指克许统区保至队形社便空决治展马科司五基眼书非则听白却界达" +
-		"光放强即像难且权思王象完设式色路记南品住告类求据程北边死张该交规万取拉格望觉术领共确传师观清今切院让识候带导争运笑飞" +
-		"风步改收根干造言联持组每济车亲极林服快办议往元英士证近失转夫令准布始怎呢存未远叫台单影具罗字爱击流备兵连调深商算质" +
-		"团集百需价花党华城石级整府离况亚请技际约示复病息究线似官火断精满支视消越器容照须九增研写称企八功吗包片史委乎查轻易早" +
-		"曾除农找装广显吧阿李标谈吃图念六引历首医局突专费号尽另周较注语仅考落青随选列武红响虽推势参希古众构房半节土投某案黑" +
-		"维革划敌致陈律足态护七兴派孩验责营星够章音跟志底站严巴例防族供效续施留讲型料终答紧黄绝奇察母京段依批群项故按河米围江"
+		"的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因" +
+		"只从想实日军者意无力它与长把机十民第公此已工使情明性知全三又关点正业外将两高间由问很最重并物手应战向头文体政美相见被利什二等产或新己制身果加西斯月话合回特代内信表化老给世位次度门任常先海通教儿" +
+		"原东声提立及比员解水名真论处走义各入几口认条平系气题活尔更别打女变四神总何电数安少报才结反受目太量再感建务做接必场件计管期市直德资命山金指克许统区保至队形社便空决治展马科司五基眼书非则听白却界" +
+		"达光放强即像难且权思王象完设式色路记南品住告类求据程北边死张该交规万取拉格望觉术领共确传师观清今切院让识候带导争运笑飞风步改收根干造言联持组每济车亲极林服快办议往元英士证近失转夫令准布始怎呢存" +
+		"未远叫台单影具罗字爱击流备兵连调深商算质团集百需价花党华城石级整府离况亚请技际约示复病息究线似官火断精满支视消越器容照须九增研写称企八功吗包片史委乎查轻易早曾除农找装广显吧阿李标谈吃图念六引历" +
+		"首医局突专费号尽另周较注语仅考落青随选列武红响虽推势参希古众构房半节土投某案黑维革划敌致陈律足态护七兴派孩验责营星够章音跟志底站严巴例防族供效续施留讲型料终答紧黄绝奇察母京段依批群项故按河米围" +
+		"江"
 	const traditional = "" +
-		"的一是不了在人有我他這個們中來上大為和國地到以說時要就出會可也你對生能而子那得於著下自之年過發後作裡用道行所然" +
-		"家種事成方多經麼去法學如都同現當沒動面起看定天分還進好小部其些主樣理心她本前開但因只從想實日軍者意無力它與長把機十民第" +
-		"公此已工使情明性知全三又關點正業外將兩高間由問很最重並物手應戰向頭文體政美相見被利什二等產或新己製身果加西斯月話合回特" +
-		"代內信表化老給世位次度門任常先海通教兒原東聲提立及比員解水名真論處走義各入幾口認條平係氣題活爾更別打女變四神總何電數" +
-		"安少報才結反受目太量再感建務做接必場件計管期市直德資命山金指克許統區保至隊形社便空決治展馬科司五基眼書非則聽白卻界達" +
-		"光放強即像難且權思王象完設式色路記南品住告類求據程北邊死張該交規萬取拉格望覺術領共確傳師觀清今切院讓識候帶導爭運笑飛" +
-		"風步改收根幹造言聯持組每濟車親極林服快辦議往元英士證近失轉夫令準布始怎呢存未遠叫臺單影具羅字愛擊流備兵連調深商算質" +
-		"團集百需價花黨華城石級整府離況亞請技際約示復病息究線似官火斷精滿支視消越器容照須九增研寫稱企八功嗎包片史委乎查輕易早" +
-		"曾除農找裝廣顯吧阿李標談吃圖念六引歷首醫局突專費號盡另周較注語僅考落青隨選列武紅響雖推勢參希古眾構房半節土投某案黑" +
-		"維革劃敵致陳律足態護七興派孩驗責營星夠章音跟志底站嚴巴例防族供效續施留講型料終答緊黃絕奇察母京段依批群項故按河米圍江"
+		"的一是不了在人有我他這個們中來上大為和國地到以說時要就出會可也你對生能而子那得於著下自之年過發後作裡用道行所然家種事成方多經麼去法學如都同現當沒動面起看定天分還進好小部其些主樣理心她本前開但因" +
+		"只從想實日軍者意無力它與長把機十民第公此已工使情明性知全三又關點正業外將兩高間由問很最重並物手應戰向頭文體政美相見被利什二等產或新己製身果加西斯月話合回特代內信表化老給世位次度門任常先海通教兒" +
+		"原東聲提立及比員解水名真論處走義各入幾口認條平係氣題活爾更別打女變四神總何電數安少報才結反受目太量再感建務做接必場件計管期市直德資命山金指克許統區保至隊形社便空決治展馬科司五基眼書非則聽白卻界" +
+		"達光放強即像難且權思王象完設式色路記南品住告類求據程北邊死張該交規萬取拉格望覺術領共確傳師觀清今切院讓識候帶導爭運笑飛風步改收根幹造言聯持組每濟車親極林服快辦議往元英士證近失轉夫令準布始怎呢存" +
+		"未遠叫臺單影具羅字愛擊流備兵連調深商算質團集百需價花黨華城石級整府離況亞請技際約示復病息究線似官火斷精滿支視消越器容照須九增研寫稱企八功嗎包片史委乎查輕易早曾除農找裝廣顯吧阿李標談吃圖念六引歷" +
+		"首醫局突專費號盡另周較注語僅考落青隨選列武紅響雖推勢參希古眾構房半節土投某案黑維革劃敵致陳律足態護七興派孩驗責營星夠章音跟志底站嚴巴例防族供效續施留講型料終答緊黃絕奇察母京段依批群項故按河米圍" +
+		"江"
 	m := make(map[rune]bool, 700)
 	for _, r := range simplified + traditional {
 		m[r] = true
