@@ -74,6 +74,9 @@ func TestDecodeUTF8(t *testing.T) {
 		{"no label, Big5 bytes", encode(t, big5, rssDoc("", zhTraditional)), "", "big5", zhTraditional},
 		{"ascii with gb2312 header keeps the label", []byte(rssDoc("", "Quality Week")), "application/atom+xml; charset=gb2312", "gb18030", "Quality Week"},
 		{"latin-1 label on ascii", []byte(rssDoc("iso-8859-1", "Quality")), "", "windows-1252", "Quality"},
+		{"utf-16 header on 8-bit bytes is ignored", []byte(rssDoc("", zhSimplified)), "text/xml; charset=utf-16", "utf-8", zhSimplified},
+		{"utf-16 prolog on ascii is ignored", []byte(rssDoc("UTF-16", "Quality")), "", "utf-8", "Quality"},
+		{"utf-16be without BOM", encode(t, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), rssDoc("utf-16", zhSimplified)), "", "utf-16be", zhSimplified},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -101,10 +101,8 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		out.NotModified = true
-		out.Validators = prev
-		if v := validatorsOf(resp.Header); v.ETag != "" || v.LastModified != "" {
-			out.Validators = v
-		}
+		v := validatorsOf(resp.Header)
+		out.Validators = Validators{ETag: cmp.Or(v.ETag, prev.ETag), LastModified: cmp.Or(v.LastModified, prev.LastModified)}
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused

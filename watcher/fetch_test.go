@@ -85,6 +85,25 @@ func TestFetchConditional(t *testing.T) {
 	}
 }
 
+func TestFetchNotModifiedUpdatesValidators(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") != `"old"` || r.Header.Get("If-Modified-Since") != "Mon, 01 Jan 2024 00:00:00 GMT" {
+			t.Errorf("request validators = %q, %q", r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"))
+		}
+		w.Header().Set("ETag", `"new"`)
+		w.WriteHeader(http.StatusNotModified)
+	})
+	var f Fetcher
+	resp, err := f.Fetch(t.Context(), srv.URL, Validators{ETag: `"old"`, LastModified: "Mon, 01 Jan 2024 00:00:00 GMT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Validators{ETag: `"new"`, LastModified: "Mon, 01 Jan 2024 00:00:00 GMT"}
+	if !resp.NotModified || resp.Validators != want {
+		t.Errorf("resp = %+v, want not modified with %+v", resp, want)
+	}
+}
+
 func TestFetchHeaders(t *testing.T) {
 	var got http.Header
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
