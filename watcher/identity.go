@@ -12,9 +12,7 @@ import (
 // feed:
 //
 //   - "guid:<guid>" when the entry has a guid (Atom id, JSON Feed id);
-//   - else "link:<normalised link>": scheme and host lower-cased, default
-//     port, fragment and tracking parameters (utm_*, fbclid, ...) dropped,
-//     query sorted;
+//   - else "link:<normalised link>" (see NormalizeLink);
 //   - else "title:<hex sha256>" of the title and the publication date
 //     (the summary stands in for a missing title).
 func Identity(e Entry) string {
@@ -57,8 +55,12 @@ func Key(source, id string) string {
 
 // NormalizeLink puts an absolute http(s) link in a canonical form so that
 // the same article gets the same identity when only tracking parameters,
-// the fragment, case of the host or order of the query change. Other links
-// are returned trimmed.
+// the fragment, case of the host or order of the query change: scheme and
+// host are lower-cased, a default port, tracking parameters (utm_*, fbclid,
+// ...) and the fragment are dropped, the query is sorted. A fragment with a
+// digit is kept: feeds that link every entry into one archive page
+// (archive.html#109424958546889584, #post-123) tell entries apart only by
+// it. Other links are returned trimmed.
 func NormalizeLink(link string) string {
 	link = strings.TrimSpace(link)
 	u, err := url.Parse(link)
@@ -73,7 +75,9 @@ func NormalizeLink(link string) string {
 	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
 		u.Host = u.Hostname()
 	}
-	u.Fragment, u.RawFragment = "", ""
+	if !strings.ContainsAny(u.Fragment, "0123456789") {
+		u.Fragment, u.RawFragment = "", ""
+	}
 	if u.Path == "" {
 		u.Path = "/"
 	}

@@ -22,6 +22,9 @@ func TestIdentity(t *testing.T) {
 			Entry{Link: "HTTPS://SCJGJ.Weifang.example/tzgg/t1.html?b=2&a=1&utm_source=rss#top"},
 			Entry{Link: "https://scjgj.weifang.example/tzgg/t1.html?a=1&b=2&utm_medium=feed&fbclid=x"}, true, "link:"},
 		{"link: default port and empty path", Entry{Link: "http://a.example:80"}, Entry{Link: "http://a.example/"}, true, "link:"},
+		{"link: archive anchors tell entries apart",
+			Entry{Link: "http://www.cnblog.org/blog/archives/2004_08_29_cnblog_archive.html#109424958546889584"},
+			Entry{Link: "http://www.cnblog.org/blog/archives/2004_08_29_cnblog_archive.html#109405270763030919"}, false, "link:"},
 		{"link: path case matters", Entry{Link: "https://a.example/A.html"}, Entry{Link: "https://a.example/a.html"}, false, "link:"},
 		{"link: meaningful query kept", Entry{Link: "https://a.example/art?id=1"}, Entry{Link: "https://a.example/art?id=2"}, false, "link:"},
 		{"title and date", Entry{Title: "质量月", Published: pub}, Entry{Title: "质量月", Published: pub.UTC()}, true, "title:"},
@@ -49,6 +52,8 @@ func TestNormalizeLink(t *testing.T) {
 		{"HTTP://Example.COM:80/a?z=1&utm_campaign=x&a=2#frag", "http://example.com/a?a=2&z=1"},
 		{"https://example.com:8443/a", "https://example.com:8443/a"},
 		{"https://example.com/a?utm_source=rss", "https://example.com/a"},
+		{"https://example.com/archive.html#post-123", "https://example.com/archive.html#post-123"},
+		{"https://example.com/a.html#comments", "https://example.com/a.html"},
 		{"/relative/link.html", "/relative/link.html"},
 		{"mailto:qa@example.org", "mailto:qa@example.org"},
 	}

@@ -13,10 +13,12 @@ import (
 )
 
 // Entry is one item of a feed, its text in UTF-8. Title is plain text;
-// Summary and Content are as the feed gave them (often HTML).
+// Summary (RSS description, Atom summary) and Content are as the feed gave
+// them, often HTML: see PlainText and Summary. GUID is the RSS guid, Atom id
+// or JSON Feed id.
 type Entry struct {
 	GUID, Link, Title, Summary, Content string
-	Published                           time.Time // zero if unknown
+	Published                           time.Time // zero if unknown; the update time when only that is given
 	Updated                             time.Time // zero if unknown
 }
 

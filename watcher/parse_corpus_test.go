@@ -145,6 +145,16 @@ func assertCorpusFeed(t *testing.T, f Feed, ie corpusEntry, body []byte) {
 		t.Fatal(err)
 	}
 	sourceHasEmptyTitle := emptyTitleRe.Match(decoded)
+	// Entries keep distinct identities, unless the feed itself repeats a
+	// guid or, without guids, a link.
+	ids := make(map[string]Entry, len(f.Entries))
+	for i, e := range f.Entries {
+		id := Identity(e)
+		if prev, dup := ids[id]; dup && (prev.GUID != e.GUID || prev.Link != e.Link) {
+			t.Errorf("entry %d: identity %q also given to an entry with guid %q, link %q", i, id, prev.GUID, prev.Link)
+		}
+		ids[id] = e
+	}
 	assertCleanText(t, "feed title", f.Title)
 	han, common := hanStats(f.Title)
 	for i, e := range f.Entries {
