@@ -280,7 +280,7 @@ func decodeAs(body []byte, l charsetLabel) candidate {
 // commonHan holds about 580 of the most frequent Chinese characters, in simplified
 // and in traditional script. A right decoding of Chinese text
 // is full of them; GB18030 bytes read as Big5, or the reverse, almost never
-// produce them.
+// produce them. Built once, only read.
 var commonHan = func() map[rune]bool {
 	const simplified = "" +
 		"的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因" +
