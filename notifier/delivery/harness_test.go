@@ -1,0 +1,302 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/notifier"
+)
+
+// fakeNotifier records every Notify. Attempts are answered from script in
+// order, then with fallback (nil: accepted).
+type fakeNotifier struct {
+	mu       sync.Mutex
+	clock    func() time.Time
+	script   []error
+	fallback func(attempt int) error
+	attempts []attempt
+	accepted [][]alert.Alert
+}
+
+type attempt struct {
+	ids []string
+	at  time.Time
+	err error
+}
+
+func newFake(script ...error) *fakeNotifier {
+	return &fakeNotifier{clock: time.Now, script: script}
+}
+
+func (f *fakeNotifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var err error
+	switch n := len(f.attempts); {
+	case n < len(f.script):
+		err = f.script[n]
+	case f.fallback != nil:
+		err = f.fallback(n + 1)
+	}
+	f.attempts = append(f.attempts, attempt{ids: ids(alerts), at: f.clock(), err: err})
+	if err == nil {
+		f.accepted = append(f.accepted, slices.Clone(alerts))
+	}
+	return err
+}
+
+// acceptedIDs is every alert id accepted, flattened, in order.
+func (f *fakeNotifier) acceptedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, as := range f.accepted {
+		out = append(out, ids(as)...)
+	}
+	return out
+}
+
+func (f *fakeNotifier) calls() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out [][]string
+	for _, as := range f.accepted {
+		out = append(out, ids(as))
+	}
+	return out
+}
+
+func (f *fakeNotifier) tries() []attempt {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.attempts)
+}
+
+var _ notifier.Notifier = (*fakeNotifier)(nil)
+
+func ids(as []alert.Alert) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
+}
+
+// countingMetrics records Metrics calls.
+type countingMetrics struct {
+	mu sync.Mutex
+	c  counts
+}
+
+type counts struct{ delivered, failed, permanent, dead, fil int }
+
+func (m *countingMetrics) Delivered(_ string, n int) { m.mu.Lock(); m.c.delivered += n; m.mu.Unlock() }
+func (m *countingMetrics) Failed(_ string, p bool) {
+	m.mu.Lock()
+	m.c.failed++
+	if p {
+		m.c.permanent++
+	}
+	m.mu.Unlock()
+}
+func (m *countingMetrics) DeadLettered(string) { m.mu.Lock(); m.c.dead++; m.mu.Unlock() }
+func (m *countingMetrics) Filtered(string)     { m.mu.Lock(); m.c.fil++; m.mu.Unlock() }
+
+func (m *countingMetrics) snapshot() counts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.c
+}
+
+// testLogger logs to stderr with -v, else nowhere.
+func testLogger(t testing.TB) *slog.Logger {
+	t.Helper()
+	if testing.Verbose() && os.Getenv("DELIVERY_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// mkAlert builds a valid v1 alert.
+func mkAlert(id string, edit ...func(*alert.Alert)) alert.Alert {
+	a := alert.Alert{
+		Schema: alert.Schema, ID: id, Source: "weifang-news", Title: "title " + id,
+		Link: "https://example.org/" + id, Detected: "2025-01-02T03:04:05Z", Summary: "summary",
+		Score: 0.8, Categories: []string{"sampling"}, Regions: []string{"weifang"},
+		Terms: []alert.Term{{Term: "抽检", Category: "sampling", Count: 2}},
+	}
+	for _, e := range edit {
+		e(&a)
+	}
+	return a
+}
+
+func publish(t testing.TB, js jetstream.JetStream, as ...alert.Alert) {
+	t.Helper()
+	for _, a := range as {
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		region, category := "other", "other"
+		if len(a.Regions) > 0 {
+			region = a.Regions[0]
+		}
+		if len(a.Categories) > 0 {
+			category = a.Categories[0]
+		}
+		m := nats.NewMsg(bus.AlertSubject(region, category))
+		m.Data = b
+		if _, err := js.PublishMsg(t.Context(), m, jetstream.WithMsgID(a.ID)); err != nil {
+			t.Fatalf("publish %s: %v", a.ID, err)
+		}
+	}
+}
+
+func publishRaw(t testing.TB, js jetstream.JetStream, subject, msgID string, body []byte) {
+	t.Helper()
+	m := nats.NewMsg(subject)
+	m.Data = body
+	if _, err := js.PublishMsg(t.Context(), m, jetstream.WithMsgID(msgID)); err != nil {
+		t.Fatalf("publish %s: %v", msgID, err)
+	}
+}
+
+// startRunner runs a Runner until the test ends or stop is called; stop
+// waits for Run to return and fails the test if it takes too long or errs.
+func startRunner(t testing.TB, js jetstream.JetStream, n notifier.Notifier, o Options, m Metrics) (stop func()) {
+	t.Helper()
+	r, err := New(js, n, o, testLogger(t), m)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := r.EnsureConsumer(t.Context()); err != nil {
+		t.Fatalf("EnsureConsumer: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Errorf("Run did not return within 15s of cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settled reports whether the notifier's consumer has nothing pending and
+// nothing waiting for an ack.
+func settled(t testing.TB, js jetstream.JetStream, name string) bool {
+	t.Helper()
+	c, err := js.Consumer(t.Context(), bus.AlertsStream, ConsumerName(name))
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	info, err := c.Info(t.Context())
+	if err != nil {
+		t.Fatalf("consumer info: %v", err)
+	}
+	return info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0
+}
+
+// deadLetters returns the notifier's dead letters, oldest first.
+func deadLetters(t testing.TB, js jetstream.JetStream, name string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	s, err := js.Stream(t.Context(), bus.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := uint64(1); ; {
+		m, err := s.GetMsg(t.Context(), seq, jetstream.WithGetMsgSubject(bus.DeadLetterSubject(name)))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("read dead letters: %v", err)
+		}
+		out = append(out, m)
+		seq = m.Sequence + 1
+	}
+}
+
+// offsetClock is a clock that starts at start and runs at real speed.
+func offsetClock(start time.Time) func() time.Time {
+	base := time.Now()
+	return func() time.Time { return start.Add(time.Since(base)) }
+}
+
+func shanghai(t testing.TB) *time.Location {
+	t.Helper()
+	return location(nil)
+}
+
+func alertIDs(prefix string, n int) []alert.Alert {
+	out := make([]alert.Alert, n)
+	for i := range out {
+		out[i] = mkAlert(fmt.Sprintf("%s-%02d", prefix, i+1))
+	}
+	return out
+}
+
+// quick are Options with short backoffs for tests.
+func quick(name string) Options {
+	return Options{Name: name, BackoffInitial: 10 * time.Millisecond, BackoffMax: 80 * time.Millisecond}
+}
+
+func mustKV(t testing.TB, c *bus.Conn) jetstream.KeyValue {
+	t.Helper()
+	kv, err := c.JS.KeyValue(t.Context(), bus.StateBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
