@@ -30,6 +30,7 @@ const (
 // that starts a new normalisation segment.
 const (
 	runeMask       = 0x1FFFFF
+	isCopy         = 1 << 29 // fast, folds to itself, and needs no care when written
 	isFast         = 1 << 30
 	boundaryBefore = 1 << 31
 )
@@ -83,6 +84,12 @@ func buildCharTable() *charTable {
 			}
 		}
 		ct.bmp[r] = e
+	}
+	for r := range ct.bmp {
+		e := ct.bmp[r]
+		if e&isFast != 0 && rune(e&runeMask) == rune(r) && r != ' ' && r != '\n' && r != ')' && r != utf8.RuneError {
+			ct.bmp[r] |= isCopy
+		}
 	}
 	return ct
 }

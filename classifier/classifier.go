@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sync"
 )
 
@@ -43,7 +44,8 @@ type Classifier struct {
 	vocab    *Vocabulary
 	minScore float64
 	m        *matcher
-	scratch  sync.Pool // *scratch
+	seed     maphash.Seed // for spotting repeated segments
+	scratch  sync.Pool    // *scratch
 }
 
 // New returns a classifier for the given options.
@@ -58,11 +60,11 @@ func New(opts Options) (*Classifier, error) {
 	if len(v.terms) == 0 {
 		return nil, fmt.Errorf("vocabulary %s: no terms", v.name)
 	}
-	c := &Classifier{vocab: v, minScore: opts.MinScore, m: newMatcher(v)}
+	c := &Classifier{vocab: v, minScore: opts.MinScore, m: newMatcher(v), seed: maphash.MakeSeed()}
 	if c.minScore == 0 {
 		c.minScore = DefaultMinScore
 	}
-	c.scratch.New = func() any { return newScratch(v) }
+	c.scratch.New = func() any { return newScratch(c.m) }
 	return c, nil
 }
 
@@ -104,9 +106,21 @@ func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	s.reset()
 	s.title = appendNormalized(s.title[:0], in.Title)
 	s.norm = appendNormalized(s.norm[:0], in.Text)
-	s.body, s.bodyRunes, s.segments = cleanBody(s.body[:0], string(s.norm), s.seen)
-	c.m.scan(s.title, func(p pattern, _ int) { s.count(p, true) })
-	c.m.scan(s.body, s.countBody)
+	c.m.scan(s.title, func(p int32, _ int) { s.count(&c.m.patterns[p], true) })
+	c.m.scan(s.norm, func(p int32, start int) { s.hits = append(s.hits, hit{p, int32(start)}) })
+	c.walkBody(s, func(seg []byte, hits []hit) {
+		s.segments++
+		s.bodyRunes += runeCount(seg)
+		categorised := false
+		for _, x := range hits {
+			p := &c.m.patterns[x.pattern]
+			s.count(p, false)
+			categorised = categorised || p.cat >= 0
+		}
+		if categorised {
+			s.segmentsHit++
+		}
+	})
 	return c.verdict(s)
 }
 

@@ -1,16 +1,19 @@
 package classifier
 
 import (
-	"strings"
+	"bytes"
+	"hash/maphash"
 	"unicode/utf8"
 )
 
-// A body is cut into segments (lines and sentences) before it is scanned, so
-// that site boilerplate and repeated passages can be left out: a page that
-// prints its article twice (seed 004) or ends in navigation and copyright
-// lines must not score higher for it.
+// A body is read segment by segment (lines and sentences), so that site
+// boilerplate and repeated passages can be left out: a page that prints its
+// article twice (seed 004) or ends in navigation and copyright lines must
+// not score higher for it. The body is scanned once; each match is then
+// counted only if its segment is kept.
 
 // boilerplateMarks are what navigation, footer and metadata lines contain.
+// They are patterns of the classifier's automaton (in normalised form).
 var boilerplateMarks = []string{
 	"版权所有", "copyright", "©", "all rights reserved", "责任编辑", "编辑:", "上一篇", "下一篇",
 	"您所在的位置", "当前位置", "您的位置", "首页 ›", "首页›", "icp备", "icp证", "公网安备", "新闻热线",
@@ -20,95 +23,93 @@ var boilerplateMarks = []string{
 }
 
 // relatedHeads start a list of links to other articles; the body ends there.
-var relatedHeads = []string{
-	"相关新闻", "相关文章", "相关阅读", "相关推荐", "新闻推荐", "延伸阅读", "推荐阅读", "热点推荐",
-	"猜你喜欢", "相关链接", "更多新闻", "热门推荐", "精彩推荐", "往期回顾", "相关报道",
+var relatedHeads = [][]byte{
+	[]byte("相关新闻"), []byte("相关文章"), []byte("相关阅读"), []byte("相关推荐"), []byte("新闻推荐"),
+	[]byte("延伸阅读"), []byte("推荐阅读"), []byte("热点推荐"), []byte("猜你喜欢"), []byte("相关链接"),
+	[]byte("更多新闻"), []byte("热门推荐"), []byte("精彩推荐"), []byte("往期回顾"), []byte("相关报道"),
 }
 
-// cleanBody appends to dst the segments of the normalised body that carry
-// text: boilerplate segments are dropped, a segment seen before is dropped,
-// and everything after a "related news" heading is dropped. Segments are
-// separated by '\n'. It also returns the number of runes and segments kept.
-func cleanBody(dst []byte, body string, seen map[uint64]struct{}) ([]byte, int, int) {
-	runes, segments := 0, 0
-	for rest := body; rest != ""; {
-		seg := nextSegment(rest)
-		rest = rest[len(seg):]
-		seg = strings.TrimSpace(seg)
-		if seg == "" {
+// hit is one match of the automaton in the body.
+type hit struct {
+	pattern, start int32
+}
+
+// walkBody decides which segments of the normalised body to keep and calls
+// keep with each kept segment's hits.
+func (c *Classifier) walkBody(s *scratch, keep func(seg []byte, hits []hit)) {
+	body, hits := s.norm, s.hits
+	h := 0
+	for pos := 0; pos < len(body); {
+		start := pos
+		pos += segmentLen(body[pos:])
+		k := h
+		for k < len(hits) && int(hits[k].start) < pos {
+			k++
+		}
+		segHits := hits[h:k]
+		h = k
+		seg := bytes.TrimSpace(body[start:pos])
+		if len(seg) == 0 {
 			continue
 		}
-		if isRelatedHead(seg) && len(body)-len(rest) > len(body)/3 {
-			break
+		if isRelatedHead(seg) && pos > len(body)/3 {
+			return
 		}
-		if isBoilerplate(seg) || isListItem(seg) {
+		marks := 0
+		for _, x := range segHits {
+			if c.m.patterns[x.pattern].boiler {
+				marks++
+			}
+		}
+		if marks >= 2 && len(seg) <= 600 || marks == 1 && len(seg) <= 120 || isListItem(seg) {
 			continue
 		}
 		if len(seg) >= 15 {
-			h := fnv64(seg)
-			if _, dup := seen[h]; dup {
+			hash := maphash.Bytes(c.seed, seg)
+			if _, dup := s.seen[hash]; dup {
 				continue
 			}
-			seen[h] = struct{}{}
+			s.seen[hash] = struct{}{}
 		}
-		dst = append(dst, seg...)
-		dst = append(dst, '\n')
-		runes += utf8.RuneCountInString(seg)
-		segments++
+		keep(seg, segHits)
 	}
-	return dst, runes, segments
 }
 
-// nextSegment returns the prefix of s up to and including the first line
-// break or sentence end (。!?;).
-func nextSegment(s string) string {
+// segmentLen returns the length of the first segment of s: up to and
+// including the first line break or sentence end (。!?;).
+func segmentLen(s []byte) int {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\n', '!', '?', ';':
-			return s[:i+1]
+			return i + 1
 		case 0xE3: // 。 is E3 80 82
 			if i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x82 {
-				return s[:i+3]
+				return i + 3
 			}
 		}
 	}
-	return s
+	return len(s)
 }
 
-func isRelatedHead(seg string) bool {
+func isRelatedHead(seg []byte) bool {
 	if len(seg) > 30 {
 		return false
 	}
 	for _, h := range relatedHeads {
-		if strings.HasPrefix(seg, h) {
+		if bytes.HasPrefix(seg, h) {
 			return true
 		}
 	}
 	return false
 }
 
-// isBoilerplate reports a short segment with one boilerplate mark, or a
-// longer one with several (a footer run together on one line).
-func isBoilerplate(seg string) bool {
-	if len(seg) > 600 {
-		return false
-	}
-	n := 0
-	for _, m := range boilerplateMarks {
-		if strings.Contains(seg, m) {
-			n++
-		}
-	}
-	return n >= 2 || n == 1 && len(seg) <= 120
-}
-
 // isListItem reports a short line ending in a date, the shape of a link in
 // a list of other articles: "- 上海:颁发上海市质量金奖(2024-09-07)".
-func isListItem(seg string) bool {
+func isListItem(seg []byte) bool {
 	if len(seg) > 150 {
 		return false
 	}
-	s := strings.TrimRight(seg, ")] ")
+	s := bytes.TrimRight(seg, ")] ")
 	if len(s) < 10 {
 		return false
 	}
@@ -126,11 +127,5 @@ func isListItem(seg string) bool {
 	return true
 }
 
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
+// runeCount counts the runes of a kept segment, for the length factor.
+func runeCount(seg []byte) int { return utf8.RuneCount(seg) }

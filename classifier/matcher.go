@@ -7,21 +7,26 @@ import (
 )
 
 // pattern is what one string of the automaton stands for: a vocabulary term
-// (by index), a place of the gazetteer (by index), both, or a context term.
+// (by index), a place of the gazetteer (by index), both, a context term, or
+// a boilerplate mark.
 type pattern struct {
 	term    int32 // index into matcher.terms, or -1
 	place   int32 // index into places.places, or -1
+	cat     int32 // category index of the term, -1 for general or none
 	context bool
+	boiler  bool
 }
 
 // matcher finds vocabulary terms, context terms and place names in one
 // leftmost-longest Aho-Corasick scan, so that a longer context term such as
 // 高质量发展 consumes the 质量 inside it.
 type matcher struct {
-	ac       ahocorasick.AhoCorasick
-	patterns []pattern
-	strs     []string
-	terms    []VocabTerm
+	ac         ahocorasick.AhoCorasick
+	patterns   []pattern
+	strs       []string
+	terms      []VocabTerm
+	termCat    []int32  // by term: category index, -1 for general
+	categories []string // category names by index
 }
 
 // variantMinWeight is the weight from which a term also matches in its
@@ -29,7 +34,21 @@ type matcher struct {
 const variantMinWeight = 5
 
 func newMatcher(v *Vocabulary) *matcher {
-	m := &matcher{terms: v.terms}
+	m := &matcher{terms: v.terms, termCat: make([]int32, len(v.terms))}
+	catIndex := map[string]int32{}
+	for i, t := range v.terms {
+		m.termCat[i] = -1
+		if t.Category == General {
+			continue
+		}
+		ci, ok := catIndex[t.Category]
+		if !ok {
+			ci = int32(len(m.categories))
+			catIndex[t.Category] = ci
+			m.categories = append(m.categories, t.Category)
+		}
+		m.termCat[i] = ci
+	}
 	index := map[string]int{}
 	get := func(s string) *pattern {
 		i, ok := index[s]
@@ -37,12 +56,13 @@ func newMatcher(v *Vocabulary) *matcher {
 			i = len(m.strs)
 			index[s] = i
 			m.strs = append(m.strs, s)
-			m.patterns = append(m.patterns, pattern{term: -1, place: -1})
+			m.patterns = append(m.patterns, pattern{term: -1, place: -1, cat: -1})
 		}
 		return &m.patterns[i]
 	}
 	for i, t := range v.terms {
-		get(t.Term).term = int32(i)
+		p := get(t.Term)
+		p.term, p.cat = int32(i), m.termCat[i]
 	}
 	for _, c := range v.context {
 		get(c).context = true
@@ -57,7 +77,8 @@ func newMatcher(v *Vocabulary) *matcher {
 			}
 			if s := strings.ReplaceAll(t.Term, canon, alt); s != t.Term {
 				if _, ok := index[s]; !ok {
-					get(s).term = int32(i)
+					p := get(s)
+					p.term, p.cat = int32(i), m.termCat[i]
 				}
 			}
 		}
@@ -75,6 +96,11 @@ func newMatcher(v *Vocabulary) *matcher {
 			pt.place = int32(i)
 		}
 	}
+	for _, b := range boilerplateMarks {
+		if _, ok := index[b]; !ok {
+			get(b).boiler = true
+		}
+	}
 	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
 		MatchKind: ahocorasick.LeftMostLongestMatch,
 		DFA:       true,
@@ -83,12 +109,13 @@ func newMatcher(v *Vocabulary) *matcher {
 	return m
 }
 
-// scan calls fn for every leftmost-longest match in text, without overlaps.
+// scan calls fn for every leftmost-longest match in text, without overlaps,
+// with the index of its pattern and where it starts.
 // The library's iterator resumes one byte after the start of each match, so
 // it also reports matches inside the previous one (质量发展 inside
 // 高质量发展); those are skipped here. What remains is exactly the
 // leftmost-longest non-overlapping sequence.
-func (m *matcher) scan(text []byte, fn func(p pattern, start int)) {
+func (m *matcher) scan(text []byte, fn func(p int32, start int)) {
 	it := m.ac.IterByte(text)
 	end := 0
 	for x := it.Next(); x != nil; x = it.Next() {
@@ -96,7 +123,7 @@ func (m *matcher) scan(text []byte, fn func(p pattern, start int)) {
 			continue
 		}
 		end = x.End()
-		fn(m.patterns[x.Pattern()], x.Start())
+		fn(int32(x.Pattern()), x.Start())
 	}
 }
 

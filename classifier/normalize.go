@@ -37,6 +37,18 @@ type normalizer struct {
 // run appends the normalised form of s, which holds no markup.
 func (n *normalizer) run(s string) {
 	for i := 0; i < len(s); {
+		// The common case: a run of runes that stay as they are (most Han
+		// characters, ASCII letters and digits, CJK punctuation) is
+		// copied in one piece.
+		if j := copyable(s, i); j > i {
+			if n.pending != 0 {
+				n.buf = append(n.buf, byte(n.pending))
+				n.pending = 0
+			}
+			n.buf = append(n.buf, s[i:j]...)
+			i = j
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			n.emit(rune(chars.bmp[c] & runeMask))
@@ -63,6 +75,34 @@ func (n *normalizer) run(s string) {
 		n.slow(s[i:j])
 		i = j
 	}
+}
+
+// copyable returns the end of the run of unchanged runes starting at s[i]:
+// ASCII and three-byte runes whose table entry says isCopy.
+func copyable(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if chars.bmp[c]&isCopy == 0 {
+				return i
+			}
+			i++
+			continue
+		}
+		if c&0xF0 != 0xE0 || i+2 >= len(s) {
+			return i
+		}
+		c1, c2 := s[i+1], s[i+2]
+		if c1&0xC0 != 0x80 || c2&0xC0 != 0x80 {
+			return i
+		}
+		r := rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
+		if r < 0x800 || chars.bmp[r]&isCopy == 0 {
+			return i
+		}
+		i += 3
+	}
+	return i
 }
 
 func (n *normalizer) emitFolded(e uint32) {

@@ -30,14 +30,25 @@ const (
 // place is one name of the gazetteer.
 type place struct {
 	name     string // normalised
-	region   string
+	region   int    // index into gazetteer.slugs
 	strength placeStrength
 }
 
 // gazetteer is the parsed regions.yaml; immutable.
 type gazetteer struct {
 	places []place
-	order  map[string]int // region slug -> rank used to break ties
+	slugs  []string       // region slugs: the cities, the province, national, other
+	order  map[string]int // region slug -> index into slugs, also the tie-break rank
+}
+
+// region returns the index of a slug, adding it when new.
+func (g *gazetteer) region(slug string) int {
+	if i, ok := g.order[slug]; ok {
+		return i
+	}
+	g.order[slug] = len(g.slugs)
+	g.slugs = append(g.slugs, slug)
+	return len(g.slugs) - 1
 }
 
 var places = mustGazetteer(gazetteerData)
@@ -76,7 +87,7 @@ func parseGazetteer(data []byte) (*gazetteer, error) {
 			return fmt.Errorf("regions.yaml: %q is in both %s and %s", name, prev, region)
 		}
 		seen[name] = region
-		g.places = append(g.places, place{name: name, region: region, strength: s})
+		g.places = append(g.places, place{name: name, region: g.region(region), strength: s})
 		return nil
 	}
 	for i := 0; i+1 < len(f.Cities.Content); i += 2 {
@@ -85,7 +96,7 @@ func parseGazetteer(data []byte) (*gazetteer, error) {
 		if err := f.Cities.Content[i+1].Decode(&names); err != nil || len(names) == 0 {
 			return nil, fmt.Errorf("regions.yaml: cities.%s: want a list of names", slug)
 		}
-		g.order[slug] = len(g.order)
+		g.region(slug)
 		base := strings.TrimSuffix(names[0], "市")
 		forms := []string{"山东省" + base + "市", "山东省" + base, "山东" + base}
 		for _, n := range slices.Concat(names, forms) {
@@ -95,27 +106,30 @@ func parseGazetteer(data []byte) (*gazetteer, error) {
 		}
 	}
 	for slug, names := range f.Province {
-		g.order[slug] = len(g.order)
+		g.region(slug)
 		for _, n := range names {
 			if err := add(n, slug, placeStrong); err != nil {
 				return nil, err
 			}
 		}
 	}
-	g.order[RegionNational] = len(g.order)
+	g.region(RegionNational)
 	for _, n := range f.National {
 		if err := add(n, RegionNational, placeStrong); err != nil {
 			return nil, err
 		}
 	}
 	for slug, names := range f.Weak {
+		if _, ok := g.order[slug]; !ok {
+			return nil, fmt.Errorf("regions.yaml: weak.%s: not a region", slug)
+		}
 		for _, n := range names {
 			if err := add(n, slug, placeWeak); err != nil {
 				return nil, err
 			}
 		}
 	}
-	g.order[RegionOther] = len(g.order)
+	g.region(RegionOther)
 	for _, n := range f.Other {
 		if err := add(n, RegionOther, placeStrong); err != nil {
 			return nil, err
@@ -125,10 +139,4 @@ func parseGazetteer(data []byte) (*gazetteer, error) {
 }
 
 // Regions lists the region slugs a verdict may carry, in gazetteer order.
-func Regions() []string {
-	out := make([]string, len(places.order))
-	for slug, i := range places.order {
-		out[i] = slug
-	}
-	return out
-}
+func Regions() []string { return append([]string(nil), places.slugs...) }

@@ -1,7 +1,6 @@
 package classifier
 
 import (
-	"bytes"
 	"math"
 	"slices"
 	"strings"
@@ -27,72 +26,56 @@ const (
 	regionShare       = 0.4  // a region is named from this share of the top one
 )
 
+// maxRegions bounds the number of region slugs the gazetteer may define.
+const maxRegions = 32
+
 // scratch is the per-call working memory of Classify, pooled.
 type scratch struct {
-	title, norm, body []byte
-	bodyRunes         int
-	seen              map[uint64]struct{}
-	titleCount        []int32 // by term index
-	bodyCount         []int32
-	hit               []int32 // term indexes with a count, in first-seen order
-	segments          int     // body segments
-	segmentsHit       int     // body segments holding a categorised term
-	segEnd            int     // end of the segment of the last categorised body hit
-	general           []bool  // by term index: the term is in category general
-	regionTitle       map[string]int
-	regionBody        map[string]int
-	weakBody          map[string]int
+	title, norm []byte
+	hits        []hit
+	seen        map[uint64]struct{}
+	titleCount  []int32 // by term index
+	bodyCount   []int32
+	touched     []int32 // term indexes with a count, in first-seen order
+	catEvidence []float64
+	bodyRunes   int
+	segments    int // body segments kept
+	segmentsHit int // kept segments holding a categorised term
+	regTitle    [maxRegions]int32
+	regBody     [maxRegions]int32
+	regWeak     [maxRegions]int32
 }
 
-func newScratch(v *Vocabulary) *scratch {
-	terms := len(v.terms)
-	general := make([]bool, terms)
-	for i, t := range v.terms {
-		general[i] = t.Category == General
-	}
+func newScratch(m *matcher) *scratch {
 	return &scratch{
-		general:     general,
 		seen:        map[uint64]struct{}{},
-		titleCount:  make([]int32, terms),
-		bodyCount:   make([]int32, terms),
-		regionTitle: map[string]int{},
-		regionBody:  map[string]int{},
-		weakBody:    map[string]int{},
+		titleCount:  make([]int32, len(m.terms)),
+		bodyCount:   make([]int32, len(m.terms)),
+		catEvidence: make([]float64, len(m.categories)),
 	}
 }
 
 func (s *scratch) reset() {
-	for _, i := range s.hit {
+	for _, i := range s.touched {
 		s.titleCount[i], s.bodyCount[i] = 0, 0
 	}
-	s.hit = s.hit[:0]
-	s.segmentsHit, s.segEnd = 0, -1
-	clear(s.seen)
-	clear(s.regionTitle)
-	clear(s.regionBody)
-	clear(s.weakBody)
-}
-
-// countBody records one match in the body, and whether it opens a new
-// segment holding a categorised term.
-func (s *scratch) countBody(p pattern, start int) {
-	s.count(p, false)
-	if p.term < 0 || start < s.segEnd || s.general[p.term] {
-		return
-	}
-	s.segmentsHit++
-	if i := bytes.IndexByte(s.body[start:], '\n'); i >= 0 {
-		s.segEnd = start + i
+	s.touched = s.touched[:0]
+	s.hits = s.hits[:0]
+	if len(s.seen) > 512 {
+		s.seen = map[uint64]struct{}{}
 	} else {
-		s.segEnd = len(s.body)
+		clear(s.seen)
 	}
+	clear(s.catEvidence)
+	s.bodyRunes, s.segments, s.segmentsHit = 0, 0, 0
+	s.regTitle, s.regBody, s.regWeak = [maxRegions]int32{}, [maxRegions]int32{}, [maxRegions]int32{}
 }
 
-// count records one match.
-func (s *scratch) count(p pattern, inTitle bool) {
+// count records one match of pattern p in the title or a kept segment.
+func (s *scratch) count(p *pattern, inTitle bool) {
 	if p.term >= 0 {
 		if s.titleCount[p.term] == 0 && s.bodyCount[p.term] == 0 {
-			s.hit = append(s.hit, p.term)
+			s.touched = append(s.touched, p.term)
 		}
 		if inTitle {
 			s.titleCount[p.term]++
@@ -101,18 +84,14 @@ func (s *scratch) count(p pattern, inTitle bool) {
 		}
 	}
 	if p.place >= 0 {
-		pl := places.places[p.place]
+		pl := &places.places[p.place]
 		switch {
-		case pl.strength == placeWeak:
-			if !inTitle {
-				s.weakBody[pl.region]++
-			} else {
-				s.regionTitle[pl.region]++
-			}
 		case inTitle:
-			s.regionTitle[pl.region]++
+			s.regTitle[pl.region]++
+		case pl.strength == placeWeak:
+			s.regWeak[pl.region]++
 		default:
-			s.regionBody[pl.region]++
+			s.regBody[pl.region]++
 		}
 	}
 }
@@ -135,10 +114,9 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 		lf = math.Sqrt(refRunes / float64(s.bodyRunes))
 	}
 	var total, categorised float64
-	perCat := map[string]float64{}
-	list := make([]scored, 0, len(s.hit))
-	for _, i := range s.hit {
-		t := c.vocab.terms[i]
+	list := make([]scored, 0, len(s.touched))
+	for _, i := range s.touched {
+		t := &c.vocab.terms[i]
 		e := 0.0
 		if s.titleCount[i] > 0 {
 			e += titleBoost
@@ -148,9 +126,9 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 		}
 		e *= t.Weight
 		total += e
-		if t.Category != General {
+		if ci := c.m.termCat[i]; ci >= 0 {
 			categorised += e
-			perCat[t.Category] += e
+			s.catEvidence[ci] += e
 		}
 		list = append(list, scored{i, e})
 	}
@@ -171,42 +149,43 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 		return strings.Compare(c.vocab.terms[a.idx].Term, c.vocab.terms[b.idx].Term)
 	})
 	for _, x := range list {
-		t := c.vocab.terms[x.idx]
+		t := &c.vocab.terms[x.idx]
 		v.Terms = append(v.Terms, Term{Term: t.Term, Category: t.Category, Count: int(s.titleCount[x.idx] + s.bodyCount[x.idx])})
 	}
-	v.Categories = topKeys(perCat, categoryShare, nil)
+	v.Categories = topKeys(c.m.categories, s.catEvidence, categoryShare)
 	v.Regions = regionsOf(s)
 	return v, evidence{total, categorised, lf, s.bodyRunes, s.segments, s.segmentsHit}
 }
 
-// topKeys returns the keys whose value is at least share of the largest,
-// largest first, ties by rank (when given) then name.
-func topKeys(m map[string]float64, share float64, rank map[string]int) []string {
+// topKeys returns the names whose value is at least share of the largest,
+// largest first, ties in name order (names are given in rank order).
+func topKeys(names []string, values []float64, share float64) []string {
 	best := 0.0
-	for _, x := range m {
+	for _, x := range values {
 		best = max(best, x)
 	}
 	out := []string{}
 	if best <= 0 {
 		return out
 	}
-	for k, x := range m {
+	idx := make([]int, 0, 4)
+	for i, x := range values {
 		if x >= share*best {
-			out = append(out, k)
+			idx = append(idx, i)
 		}
 	}
-	slices.SortFunc(out, func(a, b string) int {
-		if m[a] != m[b] {
-			if m[a] > m[b] {
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if values[a] != values[b] {
+			if values[a] > values[b] {
 				return -1
 			}
 			return 1
 		}
-		if rank != nil && rank[a] != rank[b] {
-			return rank[a] - rank[b]
-		}
-		return strings.Compare(a, b)
+		return a - b
 	})
+	for _, i := range idx {
+		out = append(out, names[i])
+	}
 	return out
 }
 
@@ -214,24 +193,29 @@ func topKeys(m map[string]float64, share float64, rank map[string]int) []string 
 // as titleBoost mentions; weak names count for Shandong only when no place
 // outside Shandong is named; with nothing found the region is "other".
 func regionsOf(s *scratch) []string {
-	score := map[string]float64{}
-	for r, n := range s.regionTitle {
-		score[r] += titleBoost * float64(n)
-	}
-	for r, n := range s.regionBody {
-		score[r] += 1 + math.Log(float64(n))
-	}
-	if score[RegionOther] == 0 {
-		for r, n := range s.weakBody {
-			score[r] += 0.5 * (1 + math.Log(float64(n)))
+	n := len(places.slugs)
+	var score [maxRegions]float64
+	other := places.order[RegionOther]
+	for r := range n {
+		score[r] = titleBoost * float64(s.regTitle[r])
+		if b := s.regBody[r]; b > 0 {
+			score[r] += 1 + math.Log(float64(b))
 		}
 	}
-	out := topKeys(score, regionShare, places.order)
+	if score[other] == 0 {
+		for r := range n {
+			if w := s.regWeak[r]; w > 0 {
+				score[r] += 0.5 * (1 + math.Log(float64(w)))
+			}
+		}
+	}
+	out := topKeys(places.slugs, score[:n], regionShare)
 	// A city article names its province in passing; the province stays only
 	// when it is in the title or outweighs every city named.
-	if i := slices.Index(out, RegionShandong); i >= 0 && s.regionTitle[RegionShandong] == 0 {
+	sd := places.order[RegionShandong]
+	if i := slices.Index(out, RegionShandong); i >= 0 && s.regTitle[sd] == 0 {
 		for _, r := range out {
-			if places.order[r] < places.order[RegionShandong] && score[r] >= score[RegionShandong] {
+			if places.order[r] < sd && score[places.order[r]] >= score[sd] {
 				out = slices.Delete(out, i, i+1)
 				break
 			}

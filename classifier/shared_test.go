@@ -8,6 +8,18 @@ import (
 	"testing"
 )
 
+// sharedDirOrEmpty is sharedDir without skipping: "" when absent.
+func sharedDirOrEmpty() string {
+	dir := os.Getenv("QUALITYWATCH_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}
+
 // sharedDir locates the team's third-party test data: $QUALITYWATCH_SHARED,
 // else ../../shared from this package. It skips the test when absent.
 func sharedDir(t testing.TB) string {
