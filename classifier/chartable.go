@@ -87,7 +87,8 @@ func buildCharTable() *charTable {
 	}
 	for r := range ct.bmp {
 		e := ct.bmp[r]
-		if e&isFast != 0 && rune(e&runeMask) == rune(r) && r != ' ' && r != '\n' && r != ')' && r != utf8.RuneError {
+		if e&isFast != 0 && rune(e&runeMask) == rune(r) && r != ' ' && r != '\n' && r != ')' && r != utf8.RuneError &&
+			r != '。' && r != '!' && r != '?' && r != ';' {
 			ct.bmp[r] |= isCopy
 		}
 	}

@@ -105,12 +105,14 @@ func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	defer c.scratch.Put(s)
 	s.reset()
 	s.title = appendNormalized(s.title[:0], in.Title)
-	s.norm = appendNormalized(s.norm[:0], in.Text)
+	n := normalizer{buf: s.norm[:0], segs: s.segs[:0], record: true}
+	n.run(stripMarkup(in.Text))
+	s.norm, s.segs = n.buf, n.segs
 	c.m.scan(s.title, func(p int32, _ int) { s.count(&c.m.patterns[p], true) })
 	c.m.scan(s.norm, func(p int32, start int) { s.hits = append(s.hits, hit{p, int32(start)}) })
 	c.walkBody(s, func(seg []byte, hits []hit) {
 		s.segments++
-		s.bodyRunes += runeCount(seg)
+		s.bodyBytes += len(seg)
 		categorised := false
 		for _, x := range hits {
 			p := &c.m.patterns[x.pattern]

@@ -18,7 +18,7 @@ func TestDevSet(t *testing.T) {
 	for _, it := range items {
 		v, ev := c.classify(Input{Title: it.Title, Text: it.Text})
 		if os.Getenv("QUALITYWATCH_FEATURES") != "" {
-			t.Logf("feat %s %d %.3f tot=%.1f cat=%.1f lf=%.2f runes=%d seg=%d/%d %q", it.ID, it.Label, v.Score, ev.total, ev.categorised, ev.lengthFactor, ev.runes, ev.segmentsHit, ev.segments, string([]rune(it.Title)[:min(25, len([]rune(it.Title)))]))
+			t.Logf("feat %s %d %.3f tot=%.1f cat=%.1f lf=%.2f bytes=%d seg=%d/%d %q", it.ID, it.Label, v.Score, ev.total, ev.categorised, ev.lengthFactor, ev.bytes, ev.segmentsHit, ev.segments, string([]rune(it.Title)[:min(25, len([]rune(it.Title)))]))
 		}
 		all.Add(it.Label, v.Match)
 		if devHalf(it.ID) == 0 {

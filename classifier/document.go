@@ -3,10 +3,10 @@ package classifier
 import (
 	"bytes"
 	"hash/maphash"
-	"unicode/utf8"
 )
 
-// A body is read segment by segment (lines and sentences), so that site
+// A body is read segment by segment (lines and sentences, as Normalize
+// found them), so that site
 // boilerplate and repeated passages can be left out: a page that prints its
 // article twice (seed 004) or ends in navigation and copyright lines must
 // not score higher for it. The body is scanned once; each match is then
@@ -38,10 +38,17 @@ type hit struct {
 // keep with each kept segment's hits.
 func (c *Classifier) walkBody(s *scratch, keep func(seg []byte, hits []hit)) {
 	body, hits := s.norm, s.hits
-	h := 0
+	h, next := 0, 0
 	for pos := 0; pos < len(body); {
 		start := pos
-		pos += segmentLen(body[pos:])
+		for next < len(s.segs) && int(s.segs[next]) <= pos {
+			next++
+		}
+		if next < len(s.segs) {
+			pos = int(s.segs[next])
+		} else {
+			pos = len(body)
+		}
 		k := h
 		for k < len(hits) && int(hits[k].start) < pos {
 			k++
@@ -73,22 +80,6 @@ func (c *Classifier) walkBody(s *scratch, keep func(seg []byte, hits []hit)) {
 		}
 		keep(seg, segHits)
 	}
-}
-
-// segmentLen returns the length of the first segment of s: up to and
-// including the first line break or sentence end (。!?;).
-func segmentLen(s []byte) int {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\n', '!', '?', ';':
-			return i + 1
-		case 0xE3: // 。 is E3 80 82
-			if i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x82 {
-				return i + 3
-			}
-		}
-	}
-	return len(s)
 }
 
 func isRelatedHead(seg []byte) bool {
@@ -126,6 +117,3 @@ func isListItem(seg []byte) bool {
 	}
 	return true
 }
-
-// runeCount counts the runes of a kept segment, for the length factor.
-func runeCount(seg []byte) int { return utf8.RuneCount(seg) }

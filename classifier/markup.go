@@ -12,7 +12,7 @@ import (
 // again changes nothing. Block-level tags become line breaks; inline tags
 // vanish so that 质<b>量</b> still reads 质量.
 func stripMarkup(s string) string {
-	if strings.IndexAny(s, "<>&") < 0 {
+	if strings.IndexByte(s, '<') < 0 && strings.IndexByte(s, '>') < 0 && strings.IndexByte(s, '&') < 0 {
 		return s
 	}
 	var b strings.Builder

@@ -31,7 +31,9 @@ func Normalize(s string) string {
 // normalizer is the character pass of Normalize; it appends to buf.
 type normalizer struct {
 	buf     []byte
-	pending rune // white space not yet written: 0, ' ' or '\n'
+	pending rune    // white space not yet written: 0, ' ' or '\n'
+	segs    []int32 // when not nil: where segments end (after 。!?; or a line break)
+	record  bool
 }
 
 // run appends the normalised form of s, which holds no markup.
@@ -41,10 +43,7 @@ func (n *normalizer) run(s string) {
 		// characters, ASCII letters and digits, CJK punctuation) is
 		// copied in one piece.
 		if j := copyable(s, i); j > i {
-			if n.pending != 0 {
-				n.buf = append(n.buf, byte(n.pending))
-				n.pending = 0
-			}
+			n.flush()
 			n.buf = append(n.buf, s[i:j]...)
 			i = j
 			continue
@@ -122,7 +121,7 @@ func (n *normalizer) slow(seg string) {
 		last, size := utf8.DecodeLastRune(n.buf)
 		if last != ' ' && last != '\n' {
 			prev := string(n.buf[len(n.buf)-size:])
-			n.buf = n.buf[:len(n.buf)-size]
+			n.truncate(len(n.buf) - size)
 			seg = prev + seg
 		}
 	}
@@ -154,12 +153,40 @@ func (n *normalizer) emit(r rune) {
 		}
 		return
 	}
-	if n.pending != 0 {
-		n.buf = append(n.buf, byte(n.pending))
-		n.pending = 0
-	}
+	n.flush()
 	n.buf = utf8.AppendRune(n.buf, r)
-	if r == ')' {
-		n.buf = dropPinyin(n.buf)
+	switch r {
+	case ')':
+		if b := dropPinyin(n.buf); len(b) < len(n.buf) {
+			n.truncate(len(b))
+		}
+	case '。', '!', '?', ';':
+		n.endSegment()
+	}
+}
+
+// flush writes pending white space.
+func (n *normalizer) flush() {
+	if n.pending == 0 {
+		return
+	}
+	n.buf = append(n.buf, byte(n.pending))
+	if n.pending == '\n' {
+		n.endSegment()
+	}
+	n.pending = 0
+}
+
+func (n *normalizer) endSegment() {
+	if n.record {
+		n.segs = append(n.segs, int32(len(n.buf)))
+	}
+}
+
+// truncate shortens the output, forgetting segment ends past the new end.
+func (n *normalizer) truncate(size int) {
+	n.buf = n.buf[:size]
+	for len(n.segs) > 0 && int(n.segs[len(n.segs)-1]) > size {
+		n.segs = n.segs[:len(n.segs)-1]
 	}
 }

@@ -11,14 +11,14 @@ import (
 //	weight × (titleBoost if the term is in the title + (1 + ln n) × lengthFactor)
 //
 // where n is how often the term occurs in the cleaned body and lengthFactor
-// is min(1, sqrt(refRunes / body runes)): a long economy report that names
+// is min(1, sqrt(refBytes / body bytes)): a long economy report that names
 // 抽检 once and 质量强市 once is not a quality announcement, a short one
 // about them is. The score is 1 - exp(-evidence / scale), which is 0.5 at
 // thresholdEvidence. A match also needs categoryFloor of evidence from terms
 // of a real category (not general).
 const (
 	titleBoost        = 3.0
-	refRunes          = 1200.0
+	refBytes          = 3600.0 // about 1200 Chinese characters
 	thresholdEvidence = 16.0
 	categoryFloor     = 6.0
 	scale             = thresholdEvidence / math.Ln2
@@ -32,13 +32,14 @@ const maxRegions = 32
 // scratch is the per-call working memory of Classify, pooled.
 type scratch struct {
 	title, norm []byte
+	segs        []int32 // segment ends in norm
 	hits        []hit
 	seen        map[uint64]struct{}
 	titleCount  []int32 // by term index
 	bodyCount   []int32
 	touched     []int32 // term indexes with a count, in first-seen order
 	catEvidence []float64
-	bodyRunes   int
+	bodyBytes   int
 	segments    int // body segments kept
 	segmentsHit int // kept segments holding a categorised term
 	regTitle    [maxRegions]int32
@@ -67,7 +68,7 @@ func (s *scratch) reset() {
 		clear(s.seen)
 	}
 	clear(s.catEvidence)
-	s.bodyRunes, s.segments, s.segmentsHit = 0, 0, 0
+	s.bodyBytes, s.segments, s.segmentsHit = 0, 0, 0
 	s.regTitle, s.regBody, s.regWeak = [maxRegions]int32{}, [maxRegions]int32{}, [maxRegions]int32{}
 }
 
@@ -104,14 +105,14 @@ type scored struct {
 // evidence is what a verdict was computed from; tests print it.
 type evidence struct {
 	total, categorised, lengthFactor float64
-	runes, segments, segmentsHit     int
+	bytes, segments, segmentsHit     int
 }
 
 // verdict turns the counts into a Verdict.
 func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 	lf := 1.0
-	if s.bodyRunes > refRunes {
-		lf = math.Sqrt(refRunes / float64(s.bodyRunes))
+	if s.bodyBytes > refBytes {
+		lf = math.Sqrt(refBytes / float64(s.bodyBytes))
 	}
 	var total, categorised float64
 	list := make([]scored, 0, len(s.touched))
@@ -154,7 +155,7 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 	}
 	v.Categories = topKeys(c.m.categories, s.catEvidence, categoryShare)
 	v.Regions = regionsOf(s)
-	return v, evidence{total, categorised, lf, s.bodyRunes, s.segments, s.segmentsHit}
+	return v, evidence{total, categorised, lf, s.bodyBytes, s.segments, s.segmentsHit}
 }
 
 // topKeys returns the names whose value is at least share of the largest,
