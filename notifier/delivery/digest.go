@@ -87,8 +87,8 @@ func (s *session) digestTick(ctx context.Context) error {
 		return err
 	}
 	if wait := due.Due.Sub(s.o.Now()); wait > 0 {
-		sleep(ctx, wait)
-		return nil // look again: another replica may have moved it
+		sleep(ctx, min(wait, clockPoll))
+		return nil // look again: the clock may jump, another replica may move the window
 	}
 	next := dueState{Due: s.digest.Next(s.o.Now().In(s.o.Location)), Spec: s.o.Digest}
 	b, _ := json.Marshal(next)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,11 +260,6 @@ func deadLetters(t testing.TB, js jetstream.JetStream, name string) []*jetstream
 	}
 }
 
-// offsetClock is a clock that starts at start and runs at real speed.
-func offsetClock(start time.Time) func() time.Time {
-	base := time.Now()
-	return func() time.Time { return start.Add(time.Since(base)) }
-}
 
 func shanghai(t testing.TB) *time.Location {
 	t.Helper()
@@ -299,4 +295,34 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// testClock runs at real speed from start and can be moved forward.
+type testClock struct {
+	start, base time.Time
+	offset      atomic.Int64
+}
+
+func newTestClock(start time.Time) *testClock {
+	return &testClock{start: start, base: time.Now()}
+}
+
+func (c *testClock) Now() time.Time {
+	return c.start.Add(time.Since(c.base) + time.Duration(c.offset.Load()))
+}
+
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// storedCount is how many alerts wait in the notifier's digest window.
+func storedCount(t testing.TB, c *bus.Conn, name string) int {
+	t.Helper()
+	l, err := mustKV(t, c).ListKeysFiltered(t.Context(), digestItemFilter(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range l.Keys() {
+		n++
+	}
+	return n
 }

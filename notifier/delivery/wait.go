@@ -63,11 +63,15 @@ func (r *Runner) waitQuiet(ctx context.Context) (left time.Duration, ok bool) {
 			r.log.Info("quiet hours, deferring", "until", now.Add(d).In(r.o.Location).Format(time.DateTime))
 			logged = true
 		}
-		if left, ok := sleep(ctx, d); !ok {
-			return left, false
+		if _, ok := sleep(ctx, min(d, clockPoll)); !ok {
+			return max(r.quiet.remaining(r.o.Now()), minNakDelay), false
 		}
 	}
 }
+
+// clockPoll is how often long waits look at the clock again, so that a
+// clock that jumps (suspend, NTP, a test clock) is noticed within it.
+const clockPoll = time.Second
 
 // waitRate waits until the rate limit allows one more send and records it.
 // It returns false when ctx ends first.

@@ -1,0 +1,170 @@
+package delivery
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/qualitywatch/qualitywatch/internal/natstest"
+)
+
+func TestQuietHoursDefer(t *testing.T) {
+	sh := shanghai(t)
+	clock := newTestClock(time.Date(2025, 3, 11, 6, 59, 58, 500e6, sh))
+	end := time.Date(2025, 3, 11, 7, 0, 0, 0, sh)
+	c := natstest.Start(t, "")
+	f := newFake()
+	f.clock = clock.Now
+	o := quick("night")
+	o.QuietHours = "22:00-07:00"
+	o.Now = clock.Now
+	o.AckWait = time.Second // the wait outlasts it: heartbeats must keep the alert
+	startRunner(t, c.JS, f, o, nil)
+	as := alertIDs("q", 2)
+	publish(t, c.JS, as...)
+
+	waitFor(t, 5*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 2 })
+	waitFor(t, 5*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "night") })
+	if got := f.acceptedIDs(); !slices.Equal(got, ids(as)) {
+		t.Errorf("accepted %v, want %v", got, ids(as))
+	}
+	for _, a := range f.tries() {
+		if a.at.Before(end) {
+			t.Errorf("%v sent at %s, inside quiet hours ending %s", a.ids, a.at, end)
+		}
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	c := natstest.Start(t, "")
+	f := newFake()
+	o := quick("robot")
+	o.Rate = "2/s"
+	o.AckWait = time.Second
+	startRunner(t, c.JS, f, o, nil)
+	as := alertIDs("r", 5)
+	publish(t, c.JS, as...)
+
+	waitFor(t, 10*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 5 })
+	waitFor(t, 5*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "robot") })
+	if got := f.acceptedIDs(); !slices.Equal(got, ids(as)) {
+		t.Errorf("accepted %v, want each once in order %v", got, ids(as))
+	}
+	tries := f.tries()
+	const slack = 50 * time.Millisecond
+	for i := 2; i < len(tries); i++ {
+		if gap := tries[i].at.Sub(tries[i-2].at); gap < time.Second-slack {
+			t.Errorf("sends %d and %d only %s apart: more than 2 in a second", i-2, i, gap)
+		}
+	}
+	if total := tries[len(tries)-1].at.Sub(tries[0].at); total < 2*time.Second-slack {
+		t.Errorf("5 sends at 2/s took %s, want at least 2s", total)
+	}
+}
+
+func TestDigestWindows(t *testing.T) {
+	sh := shanghai(t)
+	clock := newTestClock(time.Date(2025, 3, 11, 7, 59, 58, 0, sh))
+	c := natstest.Start(t, "")
+	f := newFake()
+	m := &countingMetrics{}
+	o := quick("hourly")
+	o.Digest = "0 * * * *"
+	o.Now = clock.Now
+	startRunner(t, c.JS, f, o, m)
+	first := alertIDs("w1", 3)
+	publish(t, c.JS, first...)
+	waitFor(t, 5*time.Second, "first digest", func() bool { return len(f.calls()) == 1 })
+	if got := f.calls()[0]; !slices.Equal(got, ids(first)) {
+		t.Fatalf("first digest %v, want %v", got, ids(first))
+	}
+
+	second := alertIDs("w2", 2)
+	publish(t, c.JS, second...)
+	waitFor(t, 5*time.Second, "second window stored", func() bool { return storedCount(t, c, "hourly") == 2 })
+	time.Sleep(1200 * time.Millisecond)
+	if n := len(f.calls()); n != 1 {
+		t.Fatalf("%d digests before the window closed, want 1", n)
+	}
+	clock.advance(time.Hour) // 09:00 passes
+	waitFor(t, 5*time.Second, "second digest", func() bool { return len(f.calls()) == 2 })
+	if got := f.calls()[1]; !slices.Equal(got, ids(second)) {
+		t.Fatalf("second digest %v, want %v", got, ids(second))
+	}
+
+	clock.advance(time.Hour) // an empty window sends nothing
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(f.calls()); n != 2 {
+		t.Errorf("%d digests, want 2: an empty window must not send", n)
+	}
+	if n := storedCount(t, c, "hourly"); n != 0 {
+		t.Errorf("%d alerts still stored after their digest", n)
+	}
+	if s := m.snapshot(); s.delivered != 5 {
+		t.Errorf("metrics %+v", s)
+	}
+}
+
+func TestDigestAcrossRestart(t *testing.T) {
+	sh := shanghai(t)
+	dir := t.TempDir()
+	o := quick("morning")
+	o.Digest = "0 8 * * *"
+
+	c1 := natstest.Start(t, dir)
+	f1 := newFake()
+	o.Now = newTestClock(time.Date(2025, 3, 11, 7, 30, 0, 0, sh)).Now
+	stop1 := startRunner(t, c1.JS, f1, o, nil)
+	as := alertIDs("m", 4)
+	publish(t, c1.JS, as...)
+	waitFor(t, 5*time.Second, "alerts stored", func() bool { return storedCount(t, c1, "morning") == 4 })
+	stop1()
+	if err := c1.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := natstest.Start(t, dir)
+	f2 := newFake()
+	clock := newTestClock(time.Date(2025, 3, 11, 7, 59, 59, 0, sh))
+	o.Now = clock.Now
+	startRunner(t, c2.JS, f2, o, nil)
+	waitFor(t, 5*time.Second, "the morning digest", func() bool { return len(f2.calls()) == 1 })
+	if got := f2.calls()[0]; !slices.Equal(got, ids(as)) {
+		t.Errorf("digest %v, want one message with %v", got, ids(as))
+	}
+	if n := len(f1.calls()); n != 0 {
+		t.Errorf("first runner sent %d digests before its window closed", n)
+	}
+	clock.advance(24 * time.Hour)
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(f2.calls()); n != 1 {
+		t.Errorf("%d digests, want exactly 1", n)
+	}
+}
+
+func TestDigestDeferredByQuietHours(t *testing.T) {
+	sh := shanghai(t)
+	clock := newTestClock(time.Date(2025, 3, 11, 5, 59, 59, 0, sh))
+	c := natstest.Start(t, "")
+	f := newFake()
+	f.clock = clock.Now
+	o := quick("dawn")
+	o.Digest = "0 * * * *"
+	o.QuietHours = "06:00-06:30"
+	o.Now = clock.Now
+	startRunner(t, c.JS, f, o, nil)
+	publish(t, c.JS, alertIDs("d", 2)...)
+	waitFor(t, 5*time.Second, "alerts stored", func() bool { return storedCount(t, c, "dawn") == 2 })
+	time.Sleep(1500 * time.Millisecond) // 06:00 passed: the digest is due but quiet
+	if n := len(f.tries()); n != 0 {
+		t.Fatalf("%d sends inside quiet hours", n)
+	}
+	clock.advance(30 * time.Minute)
+	waitFor(t, 5*time.Second, "digest after quiet hours", func() bool { return len(f.calls()) == 1 })
+	if at, end := f.tries()[0].at, time.Date(2025, 3, 11, 6, 30, 0, 0, sh); at.Before(end) {
+		t.Errorf("digest sent at %s, before quiet hours ended at %s", at, end)
+	}
+	if got := f.calls()[0]; len(got) != 2 {
+		t.Errorf("digest %v, want 2 alerts", got)
+	}
+}
