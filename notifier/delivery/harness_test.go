@@ -260,7 +260,6 @@ func deadLetters(t testing.TB, js jetstream.JetStream, name string) []*jetstream
 	}
 }
 
-
 func shanghai(t testing.TB) *time.Location {
 	t.Helper()
 	return location(nil)
