@@ -194,6 +194,9 @@ func topKeys(names []string, values []float64, share float64) []string {
 // as titleBoost mentions; weak names count for Shandong only when no place
 // outside Shandong is named; with nothing found the region is "other".
 func regionsOf(s *scratch) []string {
+	if s.regTitle == ([maxRegions]int32{}) && s.regBody == ([maxRegions]int32{}) && s.regWeak == ([maxRegions]int32{}) {
+		return []string{RegionOther}
+	}
 	n := len(places.slugs)
 	var score [maxRegions]float64
 	other := places.order[RegionOther]

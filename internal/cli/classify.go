@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/qualitywatch/qualitywatch/classifier"
@@ -173,12 +174,6 @@ type jsonlItem struct {
 	Text  string          `json:"text"`
 }
 
-// jsonlVerdict is one output line of classify --jsonl.
-type jsonlVerdict struct {
-	ID json.RawMessage `json:"id"`
-	classifier.Verdict
-}
-
 // jsonlError takes the place of a line that could not be read.
 type jsonlError struct {
 	ID    json.RawMessage `json:"id"`
@@ -188,25 +183,43 @@ type jsonlError struct {
 
 // classifyLine turns one input line into one output line.
 func classifyLine(c *classifier.Classifier, n int, line []byte) ([]byte, bool) {
-	var it jsonlItem
-	err := json.Unmarshal(line, &it)
-	if err == nil && len(bytes.TrimSpace(line)) > 0 && bytes.TrimSpace(line)[0] != '{' {
-		err = errors.New("not a JSON object")
-	}
-	if err != nil {
-		if it.ID == nil {
-			it.ID = json.RawMessage("null")
+	it, ok := decodeItemFast(line)
+	if !ok {
+		var err error
+		if it, err = decodeItemSlow(line); err != nil {
+			id := it.ID
+			if id == nil {
+				id = json.RawMessage("null")
+			}
+			b, _ := json.Marshal(jsonlError{ID: id, Line: n, Error: err.Error()})
+			return append(b, '\n'), false
 		}
-		b, _ := json.Marshal(jsonlError{ID: it.ID, Line: n, Error: err.Error()})
-		return append(b, '\n'), false
 	}
 	if it.ID == nil {
 		it.ID = json.RawMessage("null")
 	}
-	b, err := json.Marshal(jsonlVerdict{ID: it.ID, Verdict: c.Classify(classifier.Input{Title: it.Title, Text: it.Text})})
-	if err != nil {
-		b, _ = json.Marshal(jsonlError{ID: json.RawMessage("null"), Line: n, Error: err.Error()})
-		return append(b, '\n'), false
+	return appendVerdictJSON(nil, it.ID, c.Classify(classifier.Input{Title: it.Title, Text: it.Text})), true
+}
+
+// decodeItemSlow decodes a line with encoding/json; it is the reference for
+// what decodeItemFast accepts, and gives the errors.
+func decodeItemSlow(line []byte) (jsonlItem, error) {
+	var it jsonlItem
+	trimmed := bytes.TrimSpace(line)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		var v any
+		if err := json.Unmarshal(trimmed, &v); err != nil {
+			return it, err
+		}
+		return it, errors.New("not a JSON object")
 	}
-	return append(b, '\n'), true
+	if err := json.Unmarshal(line, &it); err != nil {
+		return jsonlItem{}, err
+	}
+	if len(it.ID) > 0 && it.ID[0] != '"' && !bytes.Equal(it.ID, []byte("null")) {
+		if _, err := strconv.ParseFloat(string(it.ID), 64); err != nil {
+			return jsonlItem{}, fmt.Errorf("id %s: want a string or a number", it.ID)
+		}
+	}
+	return it, nil
 }
