@@ -1,0 +1,92 @@
+package httpsend
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/qualitywatch/qualitywatch/notifier/message"
+)
+
+// RedactURL returns only the scheme and host of a webhook URL: the path and
+// query of Slack, DingTalk, WeCom and Feishu webhooks are the credentials.
+// An unparsable URL is reported as "<invalid url>".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "<invalid url>"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// snippetBytes is how much of a response body an error quotes.
+const snippetBytes = 200
+
+// Snippet returns the start of a response body fit for an error message:
+// one line, printable, at most 200 bytes, with the path and query of rawURL
+// replaced by <redacted> should the target echo them.
+func Snippet(body []byte, rawURL string) string {
+	s := strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, string(body))
+	s = scrub(message.OneLine(s), rawURL)
+	if s == "" {
+		return "(empty body)"
+	}
+	return message.TruncateBytes(s, snippetBytes)
+}
+
+// scrub removes the secret parts of rawURL (path, query, user info) from s,
+// raw and escaped.
+func scrub(s, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return strings.ReplaceAll(s, rawURL, "<redacted>")
+	}
+	secrets := []string{rawURL, u.RawQuery, u.EscapedPath(), u.Path, u.User.String()}
+	for _, p := range strings.Split(u.RawQuery, "&") {
+		if _, v, ok := strings.Cut(p, "="); ok {
+			secrets = append(secrets, v)
+		}
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		secrets = append(secrets, seg)
+	}
+	for _, secret := range secrets {
+		if len(secret) >= 8 { // short segments ("/", "send", "hook") are not secrets
+			s = strings.ReplaceAll(s, secret, "<redacted>")
+		}
+	}
+	return s
+}
+
+// maxRetryAfterSeconds caps an absurd Retry-After at a day.
+const maxRetryAfterSeconds = 24 * 60 * 60
+
+// RetryAfter parses a Retry-After header value: delay-seconds or an
+// HTTP-date (relative to now). Missing, malformed or past values give 0.
+func RetryAfter(value string, now time.Time) time.Duration {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
+		switch {
+		case secs <= 0:
+			return 0
+		case secs > maxRetryAfterSeconds:
+			secs = maxRetryAfterSeconds
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(value); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}

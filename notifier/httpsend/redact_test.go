@@ -1,0 +1,72 @@
+package httpsend_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualitywatch/qualitywatch/notifier/httpsend"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"slack", "https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com"},
+		{"dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=SECRET", "https://oapi.dingtalk.com"},
+		{"user info", "https://user:pass@example.org:8443/x", "https://example.org:8443"},
+		{"invalid", "://nope SECRET", "<invalid url>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := httpsend.RedactURL(tt.in); got != tt.want {
+				t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	url := "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef"
+	tests := []struct {
+		name, body, want string
+	}{
+		{"empty", "", "(empty body)"},
+		{"one line", "{\"errcode\":310000,\n\t\"errmsg\":\"sign not match\"}", `{"errcode":310000, "errmsg":"sign not match"}`},
+		{"echoed token", "no such token 0123456789abcdef", "no such token <redacted>"},
+		{"long", strings.Repeat("错", 100), strings.Repeat("错", 65) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := httpsend.Snippet([]byte(tt.body), url); got != tt.want {
+				t.Errorf("Snippet = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		value string
+		want  time.Duration
+	}{
+		{"empty", "", 0},
+		{"seconds", "120", 2 * time.Minute},
+		{"zero", "0", 0},
+		{"negative", "-5", 0},
+		{"http date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{"past http date", now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"huge", "99999999999", 24 * time.Hour},
+		{"garbage", "soon", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := httpsend.RetryAfter(tt.value, now); got != tt.want {
+				t.Errorf("RetryAfter(%q) = %v, want %v", tt.value, got, tt.want)
+			}
+		})
+	}
+}
