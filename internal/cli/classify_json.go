@@ -85,6 +85,11 @@ func decodeItemFast(line []byte) (it jsonlItem, ok bool) {
 			if valEnd == digits || line[digits] == '0' && valEnd-digits > 1 || string(key) == "id" || foldsToField(key) {
 				return it, false
 			}
+		case (c == '{' || c == '[') && !foldsToField(key):
+			valEnd = skipComposite(line, i)
+			if valEnd < 0 {
+				return it, false
+			}
 		default:
 			return it, false
 		}
@@ -101,6 +106,33 @@ func decodeItemFast(line []byte) (it jsonlItem, ok bool) {
 			return it, false
 		}
 	}
+}
+
+// skipComposite returns the index past the object or array starting at
+// b[i], or -1 when it is not valid JSON.
+func skipComposite(b []byte, i int) int {
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			_, end, _ := scanString(b, j)
+			if end < 0 {
+				return -1
+			}
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				if !json.Valid(b[i : j+1]) {
+					return -1
+				}
+				return j + 1
+			}
+		}
+	}
+	return -1
 }
 
 // foldsToField reports a key that encoding/json would match to a field

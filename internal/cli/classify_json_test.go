@@ -29,6 +29,9 @@ var decodeCases = []string{
 	`{"id":"a","title":"invalid \xff utf8"}`,
 	`{"id":"a","n":-1,"m":1.5,"title":"t"}`,
 	`{"id":"a","title":null,"text":"x"}`,
+	`{"id":"a","meta":{"k":[1,"}\"]"],"n":null},"title":"t"}`,
+	`{"id":"a","meta":{"k":[1,2},"title":"t"}`,
+	`{"id":"a","meta":[{"k":"\q"}],"title":"t"}`,
 }
 
 // TestDecodeItemFast checks the hand decoder against encoding/json: when it
