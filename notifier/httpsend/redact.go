@@ -1,6 +1,7 @@
 package httpsend
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -89,4 +90,17 @@ func RetryAfter(value string, now time.Time) time.Duration {
 		return t.Sub(now).Round(time.Second)
 	}
 	return 0
+}
+
+// CheckURL accepts an absolute http or https URL. Its errors never quote the
+// URL, which holds credentials.
+func CheckURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("missing")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL")
+	}
+	return nil
 }

@@ -70,3 +70,28 @@ func TestRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckURL(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"https", "https://hooks.slack.com/services/T/B/X", true},
+		{"http", "http://127.0.0.1:8080/hook", true},
+		{"empty", "", false},
+		{"relative", "/services/T/B/SECRET", false},
+		{"ftp", "ftp://example.org/SECRET", false},
+		{"unparsable", "https://exa mple.org/%zzSECRET", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := httpsend.CheckURL(tt.in)
+			if (err == nil) != tt.ok {
+				t.Fatalf("CheckURL(%q) = %v, want ok %v", tt.in, err, tt.ok)
+			}
+			if err != nil && strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error quotes the URL: %v", err)
+			}
+		})
+	}
+}
