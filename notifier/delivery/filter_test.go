@@ -7,6 +7,7 @@ import (
 )
 
 func TestFilter(t *testing.T) {
+	t.Parallel()
 	base := mkAlert("f", func(a *alert.Alert) {
 		a.Source = "weifang-news"
 		a.Regions = []string{"weifang", "shandong"}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestValidateOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		o    Options
@@ -62,6 +63,7 @@ func TestValidateOptions(t *testing.T) {
 }
 
 func TestQuietHoursRemaining(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	at := func(day, h, m int) time.Time { return time.Date(2025, 3, day, h, m, 0, 0, sh) }
 	tests := []struct {
@@ -98,6 +100,7 @@ func TestQuietHoursRemaining(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
+	t.Parallel()
 	l, err := parseRate("3/s")
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +120,7 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		attempt  int

@@ -21,8 +21,8 @@ func deadLetterAll(t *testing.T, c *bus.Conn, name string, as ...alert.Alert) {
 	f.fallback = func(int) error { return notifier.Permanent(400, errors.New("bad request")) }
 	stop := startRunner(t, c.JS, f, quick(name), nil)
 	publish(t, c.JS, as...)
-	waitFor(t, 5*time.Second, "dead letters", func() bool { return len(deadLetters(t, c.JS, name)) == len(as) })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, name) })
+	waitFor(t, 10*time.Second, "dead letters", func() bool { return len(deadLetters(t, c.JS, name)) == len(as) })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, name) })
 	stop()
 }
 
@@ -40,6 +40,7 @@ func dlIDs(t *testing.T, c *bus.Conn, name string) []string {
 }
 
 func TestReplay(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	as := alertIDs("x", 3)
 	deadLetterAll(t, c, "mail", as...)
@@ -89,6 +90,7 @@ func TestReplay(t *testing.T) {
 }
 
 func TestReplaySkipsAlreadyDelivered(t *testing.T) {
+	t.Parallel()
 	// A replay interrupted after the send but before the delete: the next
 	// replay removes the dead letter without sending it again.
 	c := natstest.Start(t, "")
@@ -110,6 +112,7 @@ func TestReplaySkipsAlreadyDelivered(t *testing.T) {
 }
 
 func TestReplayRejectsBadName(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	if _, err := Replay(t.Context(), c.JS, newFake(), "Bad Name", nil); err == nil || !strings.Contains(err.Error(), "name:") {
 		t.Fatalf("Replay error %v, want a name problem", err)
@@ -117,6 +120,7 @@ func TestReplayRejectsBadName(t *testing.T) {
 }
 
 func TestDigestDeadLettered(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	c := natstest.Start(t, "")
 	f := newFake()
@@ -130,7 +134,7 @@ func TestDigestDeadLettered(t *testing.T) {
 	as := alertIDs("g", 3)
 	publish(t, c.JS, as...)
 
-	waitFor(t, 5*time.Second, "dead letters", func() bool { return len(deadLetters(t, c.JS, "doomed")) == 3 })
+	waitFor(t, 10*time.Second, "dead letters", func() bool { return len(deadLetters(t, c.JS, "doomed")) == 3 })
 	if got := dlIDs(t, c, "doomed"); !slices.Equal(got, ids(as)) {
 		t.Errorf("dead letters %v, want %v", got, ids(as))
 	}
@@ -143,7 +147,7 @@ func TestDigestDeadLettered(t *testing.T) {
 			t.Errorf("attempt carried %v, want all 3 alerts in one message", a.ids)
 		}
 	}
-	waitFor(t, 5*time.Second, "window emptied", func() bool { return storedCount(t, c, "doomed") == 0 })
+	waitFor(t, 10*time.Second, "window emptied", func() bool { return storedCount(t, c, "doomed") == 0 })
 	if s := m.snapshot(); s.dead != 3 || s.failed != 3 {
 		t.Errorf("metrics %+v", s)
 	}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestQuietHoursDefer(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	clock := newTestClock(time.Date(2025, 3, 11, 6, 59, 58, 500e6, sh))
 	end := time.Date(2025, 3, 11, 7, 0, 0, 0, sh)
@@ -23,8 +24,8 @@ func TestQuietHoursDefer(t *testing.T) {
 	as := alertIDs("q", 2)
 	publish(t, c.JS, as...)
 
-	waitFor(t, 5*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 2 })
-	waitFor(t, 5*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "night") })
+	waitFor(t, 10*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 2 })
+	waitFor(t, 10*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "night") })
 	if got := f.acceptedIDs(); !slices.Equal(got, ids(as)) {
 		t.Errorf("accepted %v, want %v", got, ids(as))
 	}
@@ -36,6 +37,7 @@ func TestQuietHoursDefer(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	f := newFake()
 	o := quick("robot")
@@ -46,7 +48,7 @@ func TestRateLimit(t *testing.T) {
 	publish(t, c.JS, as...)
 
 	waitFor(t, 10*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 5 })
-	waitFor(t, 5*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "robot") })
+	waitFor(t, 10*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "robot") })
 	if got := f.acceptedIDs(); !slices.Equal(got, ids(as)) {
 		t.Errorf("accepted %v, want each once in order %v", got, ids(as))
 	}
@@ -63,6 +65,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestDigestWindows(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	clock := newTestClock(time.Date(2025, 3, 11, 7, 59, 58, 0, sh))
 	c := natstest.Start(t, "")
@@ -74,20 +77,20 @@ func TestDigestWindows(t *testing.T) {
 	startRunner(t, c.JS, f, o, m)
 	first := alertIDs("w1", 3)
 	publish(t, c.JS, first...)
-	waitFor(t, 5*time.Second, "first digest", func() bool { return len(f.calls()) == 1 })
+	waitFor(t, 10*time.Second, "first digest", func() bool { return len(f.calls()) == 1 })
 	if got := f.calls()[0]; !slices.Equal(got, ids(first)) {
 		t.Fatalf("first digest %v, want %v", got, ids(first))
 	}
 
 	second := alertIDs("w2", 2)
 	publish(t, c.JS, second...)
-	waitFor(t, 5*time.Second, "second window stored", func() bool { return storedCount(t, c, "hourly") == 2 })
+	waitFor(t, 10*time.Second, "second window stored", func() bool { return storedCount(t, c, "hourly") == 2 })
 	time.Sleep(1200 * time.Millisecond)
 	if n := len(f.calls()); n != 1 {
 		t.Fatalf("%d digests before the window closed, want 1", n)
 	}
 	clock.advance(time.Hour) // 09:00 passes
-	waitFor(t, 5*time.Second, "second digest", func() bool { return len(f.calls()) == 2 })
+	waitFor(t, 10*time.Second, "second digest", func() bool { return len(f.calls()) == 2 })
 	if got := f.calls()[1]; !slices.Equal(got, ids(second)) {
 		t.Fatalf("second digest %v, want %v", got, ids(second))
 	}
@@ -106,6 +109,7 @@ func TestDigestWindows(t *testing.T) {
 }
 
 func TestDigestAcrossRestart(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	dir := t.TempDir()
 	o := quick("morning")
@@ -117,7 +121,7 @@ func TestDigestAcrossRestart(t *testing.T) {
 	stop1 := startRunner(t, c1.JS, f1, o, nil)
 	as := alertIDs("m", 4)
 	publish(t, c1.JS, as...)
-	waitFor(t, 5*time.Second, "alerts stored", func() bool { return storedCount(t, c1, "morning") == 4 })
+	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c1, "morning") == 4 })
 	stop1()
 	if err := c1.Close(t.Context()); err != nil {
 		t.Fatal(err)
@@ -128,7 +132,7 @@ func TestDigestAcrossRestart(t *testing.T) {
 	clock := newTestClock(time.Date(2025, 3, 11, 7, 59, 59, 0, sh))
 	o.Now = clock.Now
 	startRunner(t, c2.JS, f2, o, nil)
-	waitFor(t, 5*time.Second, "the morning digest", func() bool { return len(f2.calls()) == 1 })
+	waitFor(t, 10*time.Second, "the morning digest", func() bool { return len(f2.calls()) == 1 })
 	if got := f2.calls()[0]; !slices.Equal(got, ids(as)) {
 		t.Errorf("digest %v, want one message with %v", got, ids(as))
 	}
@@ -143,6 +147,7 @@ func TestDigestAcrossRestart(t *testing.T) {
 }
 
 func TestDigestDeferredByQuietHours(t *testing.T) {
+	t.Parallel()
 	sh := shanghai(t)
 	clock := newTestClock(time.Date(2025, 3, 11, 5, 59, 59, 0, sh))
 	c := natstest.Start(t, "")
@@ -154,13 +159,13 @@ func TestDigestDeferredByQuietHours(t *testing.T) {
 	o.Now = clock.Now
 	startRunner(t, c.JS, f, o, nil)
 	publish(t, c.JS, alertIDs("d", 2)...)
-	waitFor(t, 5*time.Second, "alerts stored", func() bool { return storedCount(t, c, "dawn") == 2 })
+	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "dawn") == 2 })
 	time.Sleep(1500 * time.Millisecond) // 06:00 passed: the digest is due but quiet
 	if n := len(f.tries()); n != 0 {
 		t.Fatalf("%d sends inside quiet hours", n)
 	}
 	clock.advance(30 * time.Minute)
-	waitFor(t, 5*time.Second, "digest after quiet hours", func() bool { return len(f.calls()) == 1 })
+	waitFor(t, 10*time.Second, "digest after quiet hours", func() bool { return len(f.calls()) == 1 })
 	if at, end := f.tries()[0].at, time.Date(2025, 3, 11, 6, 30, 0, 0, sh); at.Before(end) {
 		t.Errorf("digest sent at %s, before quiet hours ended at %s", at, end)
 	}

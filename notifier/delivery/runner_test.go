@@ -16,6 +16,7 @@ import (
 )
 
 func TestDeliverOnceAndAck(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	f := newFake()
 	m := &countingMetrics{}
@@ -24,8 +25,8 @@ func TestDeliverOnceAndAck(t *testing.T) {
 	publish(t, c.JS, as...)
 
 	want := ids(as)
-	waitFor(t, 5*time.Second, "3 deliveries", func() bool { return len(f.acceptedIDs()) >= 3 })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "team") })
+	waitFor(t, 10*time.Second, "3 deliveries", func() bool { return len(f.acceptedIDs()) >= 3 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "team") })
 	if got := f.acceptedIDs(); !slices.Equal(got, want) {
 		t.Fatalf("accepted %v, want %v", got, want)
 	}
@@ -41,26 +42,28 @@ func TestDeliverOnceAndAck(t *testing.T) {
 	// A republished alert (new message, same id, after the duplicate window
 	// would have passed) is not delivered again.
 	publishRaw(t, c.JS, bus.AlertSubject("weifang", "sampling"), "again-a-01", mustJSON(t, as[0]))
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "team") })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "team") })
 	if got := f.acceptedIDs(); len(got) != 3 {
 		t.Fatalf("accepted %v after republish, want 3", got)
 	}
 }
 
 func TestNewConsumerDeliversNew(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	publish(t, c.JS, mkAlert("before"))
 	f := newFake()
 	startRunner(t, c.JS, f, quick("late"), nil)
 	publish(t, c.JS, mkAlert("after"))
-	waitFor(t, 5*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) >= 1 })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "late") })
+	waitFor(t, 10*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) >= 1 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "late") })
 	if got := f.acceptedIDs(); !slices.Equal(got, []string{"after"}) {
 		t.Fatalf("accepted %v, want [after]: a new notifier starts at its creation", got)
 	}
 }
 
 func TestTransientThenSuccess(t *testing.T) {
+	t.Parallel()
 	tr := notifier.Transient(503, 0, errors.New("unavailable"))
 	c := natstest.Start(t, "")
 	f := newFake(tr, tr, nil, tr, nil)
@@ -69,8 +72,8 @@ func TestTransientThenSuccess(t *testing.T) {
 	as := alertIDs("t", 4)
 	publish(t, c.JS, as...)
 
-	waitFor(t, 5*time.Second, "4 deliveries", func() bool { return len(f.acceptedIDs()) >= 4 })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "flaky") })
+	waitFor(t, 10*time.Second, "4 deliveries", func() bool { return len(f.acceptedIDs()) >= 4 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "flaky") })
 	if got, want := f.acceptedIDs(), ids(as); !slices.Equal(got, want) {
 		t.Fatalf("accepted %v, want each once in order %v", got, want)
 	}
@@ -87,13 +90,14 @@ func TestTransientThenSuccess(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	const asked = 400 * time.Millisecond
 	c := natstest.Start(t, "")
 	f := newFake(notifier.Transient(429, asked, errors.New("too many requests")))
 	startRunner(t, c.JS, f, quick("slow-down"), nil)
 	publish(t, c.JS, mkAlert("r1"))
 
-	waitFor(t, 5*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) == 1 })
+	waitFor(t, 10*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) == 1 })
 	tries := f.tries()
 	if len(tries) != 2 {
 		t.Fatalf("%d attempts, want 2", len(tries))
@@ -104,6 +108,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestDeadLetter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		fail         error
@@ -126,8 +131,8 @@ func TestDeadLetter(t *testing.T) {
 			as := alertIDs("d", 2)
 			publish(t, c.JS, as...)
 
-			waitFor(t, 5*time.Second, "2 dead letters", func() bool { return len(deadLetters(t, c.JS, "dl")) == 2 })
-			waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "dl") })
+			waitFor(t, 10*time.Second, "2 dead letters", func() bool { return len(deadLetters(t, c.JS, "dl")) == 2 })
+			waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "dl") })
 			time.Sleep(300 * time.Millisecond) // a redelivery would show up as more attempts
 			if got, want := len(f.tries()), 2*tc.wantAttempts; got != want {
 				t.Errorf("%d attempts, want %d (terminated messages are not redelivered)", got, want)
@@ -165,12 +170,13 @@ func TestDeadLetter(t *testing.T) {
 }
 
 func TestUndecodableAlertDeadLettered(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	f := newFake()
 	startRunner(t, c.JS, f, quick("strict"), nil)
 	publishRaw(t, c.JS, bus.AlertSubject("weifang", "sampling"), "junk-1", []byte(`{"schema":"nope"}`))
 	publish(t, c.JS, mkAlert("good"))
-	waitFor(t, 5*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) == 1 })
+	waitFor(t, 10*time.Second, "delivery", func() bool { return len(f.acceptedIDs()) == 1 })
 	dls := deadLetters(t, c.JS, "strict")
 	if len(dls) != 1 || dls[0].Header.Get("Nats-Msg-Id") != "strict:junk-1" ||
 		!strings.Contains(dls[0].Header.Get(bus.HeaderReason), "schema") {
@@ -179,6 +185,7 @@ func TestUndecodableAlertDeadLettered(t *testing.T) {
 }
 
 func TestOutage(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	var down atomic.Bool
 	down.Store(true)
@@ -202,14 +209,15 @@ func TestOutage(t *testing.T) {
 		t.Fatalf("accepted %v while down", got)
 	}
 	down.Store(false)
-	waitFor(t, 5*time.Second, "all delivered", func() bool { return len(f.acceptedIDs()) >= 6 })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "outage") })
+	waitFor(t, 10*time.Second, "all delivered", func() bool { return len(f.acceptedIDs()) >= 6 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "outage") })
 	if got, want := f.acceptedIDs(), ids(as); !slices.Equal(got, want) {
 		t.Fatalf("accepted %v, want each once in order %v", got, want)
 	}
 }
 
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c1 := natstest.Start(t, dir)
 	f1 := newFake()
@@ -233,13 +241,14 @@ func TestRestart(t *testing.T) {
 	startRunner(t, c2.JS, f2, quick("restart"), nil)
 	got := func() []string { return append(f1.acceptedIDs(), f2.acceptedIDs()...) }
 	waitFor(t, 10*time.Second, "all delivered", func() bool { return len(got()) >= len(as) })
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c2.JS, "restart") })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c2.JS, "restart") })
 	if want := ids(as); !slices.Equal(got(), want) {
 		t.Fatalf("accepted %v (before %v, after %v), want each once in order %v", got(), f1.acceptedIDs(), f2.acceptedIDs(), want)
 	}
 }
 
 func TestDeliveredMarkPreventsResend(t *testing.T) {
+	t.Parallel()
 	// A crash after the target accepted and the mark was written, but before
 	// the ack: the alert comes back and must not be sent again.
 	c := natstest.Start(t, "")
@@ -249,19 +258,20 @@ func TestDeliveredMarkPreventsResend(t *testing.T) {
 		t.Fatal(err)
 	}
 	publish(t, c.JS, alertIDs("m", 2)...)
-	waitFor(t, 5*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "marked") && len(f.acceptedIDs()) == 1 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "marked") && len(f.acceptedIDs()) == 1 })
 	if got := f.acceptedIDs(); !slices.Equal(got, []string{"m-02"}) {
 		t.Fatalf("accepted %v, want [m-02]", got)
 	}
 }
 
 func TestShutdownIsBoundedAndKeepsAlert(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	f := newFake()
 	f.fallback = func(int) error { return notifier.Transient(503, time.Hour, errors.New("down")) }
 	stop := startRunner(t, c.JS, f, quick("stopper"), nil)
 	publish(t, c.JS, mkAlert("held"))
-	waitFor(t, 5*time.Second, "first attempt", func() bool { return len(f.tries()) == 1 })
+	waitFor(t, 10*time.Second, "first attempt", func() bool { return len(f.tries()) == 1 })
 	start := time.Now()
 	stop() // the runner sleeps an hour for Retry-After; Run must return promptly
 	if d := time.Since(start); d > 5*time.Second {
@@ -276,6 +286,7 @@ func TestShutdownIsBoundedAndKeepsAlert(t *testing.T) {
 }
 
 func TestSeveralNotifiersEachWithOwnFilter(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	fw, fq, all := newFake(), newFake(), newFake()
 	startRunner(t, c.JS, fw, Options{Name: "weifang", Match: Filter{Regions: []string{"weifang"}}}, nil)
@@ -292,7 +303,7 @@ func TestSeveralNotifiersEachWithOwnFilter(t *testing.T) {
 	}
 	publish(t, c.JS, as...)
 	for _, name := range []string{"weifang", "qingdao-recall", "all"} {
-		waitFor(t, 5*time.Second, name+" settled", func() bool { return settled(t, c.JS, name) })
+		waitFor(t, 10*time.Second, name+" settled", func() bool { return settled(t, c.JS, name) })
 	}
 	for _, tc := range []struct {
 		f    *fakeNotifier
@@ -305,6 +316,7 @@ func TestSeveralNotifiersEachWithOwnFilter(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	c := natstest.Start(t, "")
 	_, err := New(c.JS, newFake(), Options{Name: "Bad Name", Rate: "x"}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "name:") || !strings.Contains(err.Error(), "rate:") {
