@@ -38,7 +38,8 @@ const (
 // charTable holds, for every rune of the Basic Multilingual Plane, what
 // Normalize turns it into. It is built once at init and never written again.
 type charTable struct {
-	bmp [0x10000]uint32
+	bmp  [0x10000]uint32
+	copy [0x10000 / 64]uint64 // the isCopy bits of bmp, compact for the hot loop
 	t2s map[rune]rune // supplementary-plane entries and the source of bmp
 }
 
@@ -90,6 +91,7 @@ func buildCharTable() *charTable {
 		if e&isFast != 0 && rune(e&runeMask) == rune(r) && r != ' ' && r != '\n' && r != ')' && r != utf8.RuneError &&
 			r != '。' && r != '!' && r != '?' && r != ';' {
 			ct.bmp[r] |= isCopy
+			ct.copy[r/64] |= 1 << (r % 64)
 		}
 	}
 	return ct

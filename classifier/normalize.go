@@ -54,6 +54,19 @@ func (n *normalizer) run(s string) {
 			i++
 			continue
 		}
+		// Full-width punctuation (，：（）) folds to plain ASCII: write it
+		// without decoding again.
+		if c&0xF0 == 0xE0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			r := rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+			if e := chars.bmp[r]; r >= 0x800 && e&isFast != 0 {
+				if v := e & runeMask; v < utf8.RuneSelf && chars.copy[v>>6]&(1<<(v&63)) != 0 {
+					n.flush()
+					n.buf = append(n.buf, byte(v))
+					i += 3
+					continue
+				}
+			}
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r < 0x10000 {
 			if e := chars.bmp[r]; e&isFast != 0 {
@@ -79,10 +92,11 @@ func (n *normalizer) run(s string) {
 // copyable returns the end of the run of unchanged runes starting at s[i]:
 // ASCII and three-byte runes whose table entry says isCopy.
 func copyable(s string, i int) int {
+	bits := &chars.copy
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if chars.bmp[c]&isCopy == 0 {
+			if bits[c>>6]&(1<<(c&63)) == 0 {
 				return i
 			}
 			i++
@@ -95,8 +109,8 @@ func copyable(s string, i int) int {
 		if c1&0xC0 != 0x80 || c2&0xC0 != 0x80 {
 			return i
 		}
-		r := rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
-		if r < 0x800 || chars.bmp[r]&isCopy == 0 {
+		r := uint32(c&0x0F)<<12 | uint32(c1&0x3F)<<6 | uint32(c2&0x3F)
+		if r < 0x800 || bits[r>>6]&(1<<(r&63)) == 0 {
 			return i
 		}
 		i += 3
