@@ -40,7 +40,7 @@ const (
 type charTable struct {
 	bmp  [0x10000]uint32
 	copy [0x10000 / 64]uint64 // the isCopy bits of bmp, compact for the hot loop
-	t2s map[rune]rune // supplementary-plane entries and the source of bmp
+	t2s  map[rune]rune        // supplementary-plane entries and the source of bmp
 }
 
 var chars = buildCharTable()
