@@ -14,8 +14,9 @@ import (
 )
 
 // consume pulls alerts until ctx is cancelled. A deleted consumer is
-// created again; any other pull failure is logged once and retried by the
-// iterator, except a closed connection, which ends Run.
+// created again (from DeliverNew, as a new notifier would be); any other
+// pull failure is logged once and retried, except a closed connection,
+// which ends Run.
 func (s *session) consume(ctx context.Context, cons jetstream.Consumer) error {
 	for {
 		err := s.pull(ctx, cons)

@@ -173,3 +173,31 @@ func TestDigestDeferredByQuietHours(t *testing.T) {
 		t.Errorf("digest %v, want 2 alerts", got)
 	}
 }
+
+func TestDigestLeftoverSentWhenTurnedImmediate(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	c := natstest.Start(t, "")
+	o := quick("switch")
+	o.Digest = "0 8 * * *"
+	o.Now = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh)).Now
+	f1 := newFake()
+	stop := startRunner(t, c.JS, f1, o, nil)
+	held := alertIDs("h", 2)
+	publish(t, c.JS, held...)
+	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "switch") == 2 })
+	stop()
+
+	// The notifier loses its digest: what the window held goes out at once,
+	// as one message, before anything newer.
+	f2 := newFake()
+	startRunner(t, c.JS, f2, quick("switch"), nil)
+	publish(t, c.JS, mkAlert("h-03"))
+	waitFor(t, 10*time.Second, "deliveries", func() bool { return len(f2.acceptedIDs()) == 3 })
+	if got, want := f2.calls(), [][]string{{"h-01", "h-02"}, {"h-03"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	if n := len(f1.calls()); n != 0 {
+		t.Errorf("digest runner sent %d messages before its window closed", n)
+	}
+}

@@ -326,3 +326,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Fatal("New without jetstream succeeded")
 	}
 }
+
+func TestConsumerDeletedIsRecreated(t *testing.T) {
+	t.Parallel()
+	c := natstest.Start(t, "")
+	f := newFake()
+	startRunner(t, c.JS, f, quick("phoenix"), nil)
+	publish(t, c.JS, mkAlert("p-01"))
+	waitFor(t, 10*time.Second, "first delivery", func() bool { return len(f.acceptedIDs()) == 1 })
+	if err := c.JS.DeleteConsumer(t.Context(), bus.AlertsStream, ConsumerName("phoenix")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "consumer recreated", func() bool {
+		_, err := c.JS.Consumer(t.Context(), bus.AlertsStream, ConsumerName("phoenix"))
+		return err == nil
+	})
+	publish(t, c.JS, mkAlert("p-02"))
+	waitFor(t, 10*time.Second, "delivery after recreation", func() bool { return len(f.acceptedIDs()) == 2 })
+}
