@@ -104,12 +104,23 @@ func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
 	s.reset()
-	s.title = appendNormalized(s.title[:0], in.Title)
-	n := normalizer{buf: s.norm[:0], segs: s.segs[:0], record: true}
+	// Title and body are normalised into one buffer, a line apart, and
+	// scanned once: a match before titleEnd is in the title.
+	n := normalizer{buf: s.norm[:0], segs: s.segs[:0]}
+	n.run(stripMarkup(in.Title))
+	n.pending = 0
+	titleEnd := len(n.buf)
+	n.buf = append(n.buf, '\n')
+	n.base, n.record = len(n.buf), true
 	n.run(stripMarkup(in.Text))
-	s.norm, s.segs = n.buf, n.segs
-	c.m.scan(s.title, func(p int32, _ int) { s.count(&c.m.patterns[p], true) })
-	c.m.scan(s.norm, func(p int32, start int) { s.hits = append(s.hits, hit{p, int32(start)}) })
+	s.norm, s.segs, s.bodyStart = n.buf, n.segs, n.base
+	c.m.scan(s.norm, func(p int32, start int) {
+		if start < titleEnd {
+			s.count(&c.m.patterns[p], true)
+		} else {
+			s.hits = append(s.hits, hit{p, int32(start)})
+		}
+	})
 	c.walkBody(s, func(seg []byte, hits []hit) {
 		s.segments++
 		s.bodyBytes += len(seg)

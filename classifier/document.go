@@ -39,7 +39,7 @@ type hit struct {
 func (c *Classifier) walkBody(s *scratch, keep func(seg []byte, hits []hit)) {
 	body, hits := s.norm, s.hits
 	h, next := 0, 0
-	for pos := 0; pos < len(body); {
+	for pos := s.bodyStart; pos < len(body); {
 		start := pos
 		for next < len(s.segs) && int(s.segs[next]) <= pos {
 			next++

@@ -32,8 +32,9 @@ func Normalize(s string) string {
 type normalizer struct {
 	buf     []byte
 	pending rune    // white space not yet written: 0, ' ' or '\n'
-	segs    []int32 // when not nil: where segments end (after 。!?; or a line break)
+	segs    []int32 // where segments end (after 。!?; or a line break), if record
 	record  bool
+	base    int // where this text starts in buf: what is before belongs to another text
 }
 
 // run appends the normalised form of s, which holds no markup.
@@ -131,7 +132,7 @@ func (n *normalizer) emitFolded(e uint32) {
 // and normalised with it.
 func (n *normalizer) slow(seg string) {
 	first, _ := utf8.DecodeRuneInString(seg)
-	if chars.entry(first)&boundaryBefore == 0 && n.pending == 0 && len(n.buf) > 0 {
+	if chars.entry(first)&boundaryBefore == 0 && n.pending == 0 && len(n.buf) > n.base {
 		last, size := utf8.DecodeLastRune(n.buf)
 		if last != ' ' && last != '\n' {
 			prev := string(n.buf[len(n.buf)-size:])
@@ -157,12 +158,12 @@ func (n *normalizer) slow(seg string) {
 func (n *normalizer) emit(r rune) {
 	switch r {
 	case ' ':
-		if n.pending == 0 && len(n.buf) > 0 {
+		if n.pending == 0 && len(n.buf) > n.base {
 			n.pending = ' '
 		}
 		return
 	case '\n':
-		if len(n.buf) > 0 {
+		if len(n.buf) > n.base {
 			n.pending = '\n'
 		}
 		return
@@ -171,8 +172,8 @@ func (n *normalizer) emit(r rune) {
 	n.buf = utf8.AppendRune(n.buf, r)
 	switch r {
 	case ')':
-		if b := dropPinyin(n.buf); len(b) < len(n.buf) {
-			n.truncate(len(b))
+		if size := n.base + len(dropPinyin(n.buf[n.base:])); size < len(n.buf) {
+			n.truncate(size)
 		}
 	case '。', '!', '?', ';':
 		n.endSegment()

@@ -31,7 +31,8 @@ const maxRegions = 32
 
 // scratch is the per-call working memory of Classify, pooled.
 type scratch struct {
-	title, norm []byte
+	norm        []byte  // normalised title, '\n', normalised body
+	bodyStart   int     // where the body starts in norm
 	segs        []int32 // segment ends in norm
 	hits        []hit
 	seen        map[uint64]struct{}
