@@ -1,0 +1,189 @@
+package webhook_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
+	"github.com/qualitywatch/qualitywatch/notifier/webhook"
+)
+
+const token = "tok-0123456789-SECRET"
+
+// request is what the receiver saw.
+type request struct {
+	header http.Header
+	body   []byte
+}
+
+func receiver(t *testing.T, status int, header http.Header) (*httptest.Server, <-chan request) {
+	t.Helper()
+	got := make(chan request, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && r.URL.Query().Get("token") == token {
+			got <- request{r.Header.Clone(), body}
+		}
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, got
+}
+
+func notify(t *testing.T, cfg webhook.Config, alerts ...alert.Alert) request {
+	t.Helper()
+	srv, got := receiver(t, http.StatusAccepted, nil)
+	cfg.URL = srv.URL + "/hooks/qw?token=" + token
+	n, err := webhook.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Notify(t.Context(), alerts...); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	return <-got
+}
+
+func TestSingleAlertBody(t *testing.T) {
+	a := messagetest.Hostile()
+	req := notify(t, webhook.Config{}, a)
+	if ct := req.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if got := req.header.Get(webhook.AlertIDHeader); got != a.ID {
+		t.Errorf("%s = %q, want %q", webhook.AlertIDHeader, got, a.ID)
+	}
+	if sig := req.header.Get(webhook.SignatureHeader); sig != "" {
+		t.Errorf("unsigned webhook sent %s %q", webhook.SignatureHeader, sig)
+	}
+	decoded, err := alert.Decode(req.body)
+	if err != nil {
+		t.Fatalf("body is not an alert v1: %v\n%s", err, req.body)
+	}
+	if !reflect.DeepEqual(decoded, a) {
+		t.Errorf("decoded alert = %+v, want %+v", decoded, a)
+	}
+}
+
+func TestDigestBody(t *testing.T) {
+	alerts := messagetest.Digest(3)
+	req := notify(t, webhook.Config{}, alerts...)
+	if got := req.header.Get(webhook.AlertIDHeader); got != "" {
+		t.Errorf("digest sent %s %q", webhook.AlertIDHeader, got)
+	}
+	var d struct {
+		Schema string            `json:"schema"`
+		Alerts []json.RawMessage `json:"alerts"`
+	}
+	if err := json.Unmarshal(req.body, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Schema != "qualitywatch.digest.v1" || len(d.Alerts) != 3 {
+		t.Fatalf("digest schema %q with %d alerts", d.Schema, len(d.Alerts))
+	}
+	for i, raw := range d.Alerts {
+		a, err := alert.Decode(raw)
+		if err != nil || !reflect.DeepEqual(a, alerts[i]) {
+			t.Errorf("alerts[%d] = %+v (%v), want %+v", i, a, err, alerts[i])
+		}
+	}
+}
+
+func TestSignature(t *testing.T) {
+	const secret = "webhook-signing-secret"
+	for _, alerts := range [][]alert.Alert{messagetest.Digest(1), messagetest.Digest(4)} {
+		req := notify(t, webhook.Config{Secret: secret}, alerts...)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(req.body)
+		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		if got := req.header.Get("X-Qualitywatch-Signature"); got != want {
+			t.Errorf("signature %q, want %q over the exact body", got, want)
+		}
+	}
+}
+
+func TestClassifiesResponses(t *testing.T) {
+	tests := []struct {
+		name           string
+		status         int
+		header         http.Header
+		wantErr        bool
+		wantPermanent  bool
+		wantRetryAfter time.Duration
+	}{
+		{"200", 200, nil, false, false, 0},
+		{"204", 204, nil, false, false, 0},
+		{"429 retry-after", 429, http.Header{"Retry-After": {"12"}}, true, false, 12 * time.Second},
+		{"500", 500, nil, true, false, 0},
+		{"502", 502, nil, true, false, 0},
+		{"400", 400, nil, true, true, 0},
+		{"401", 401, nil, true, true, 0},
+		{"404", 404, nil, true, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := receiver(t, tt.status, tt.header)
+			n, err := webhook.New(webhook.Config{URL: srv.URL + "/hooks/qw?token=" + token, Secret: "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = n.Notify(t.Context(), messagetest.Alert(1))
+			checkErr(t, err, tt.wantErr, tt.wantPermanent, tt.wantRetryAfter)
+		})
+	}
+	t.Run("network error", func(t *testing.T) {
+		srv, _ := receiver(t, 200, nil)
+		srv.Close()
+		n, err := webhook.New(webhook.Config{URL: srv.URL + "/hooks/qw?token=" + token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkErr(t, n.Notify(t.Context(), messagetest.Alert(1)), true, false, 0)
+	})
+}
+
+func checkErr(t *testing.T, err error, wantErr, wantPermanent bool, wantRetryAfter time.Duration) {
+	t.Helper()
+	if (err != nil) != wantErr {
+		t.Fatalf("Notify = %v, want error %v", err, wantErr)
+	}
+	if err == nil {
+		return
+	}
+	if got := notifier.IsPermanent(err); got != wantPermanent {
+		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, wantPermanent)
+	}
+	if got, _ := notifier.RetryAfter(err); got != wantRetryAfter {
+		t.Errorf("RetryAfter = %v, want %v", got, wantRetryAfter)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error leaks the token: %v", err)
+	}
+}
+
+func TestNewAndString(t *testing.T) {
+	if _, err := webhook.New(webhook.Config{URL: "not a url " + token}); err == nil || strings.Contains(err.Error(), token) {
+		t.Errorf("New(bad url) = %v, want an error without the token", err)
+	}
+	n, err := webhook.New(webhook.Config{URL: "https://hooks.example.org/x?token=" + token, Secret: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.String(); got != "webhook https://hooks.example.org" {
+		t.Errorf("String() = %q", got)
+	}
+}
