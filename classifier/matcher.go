@@ -13,6 +13,7 @@ type pattern struct {
 	term    int32 // index into matcher.terms, or -1
 	place   int32 // index into places.places, or -1
 	cat     int32 // category index of the term, -1 for general or none
+	vetoes  int32 // for a context term: index into matcher.vetoes, or -1
 	context bool
 	boiler  bool
 }
@@ -25,8 +26,9 @@ type matcher struct {
 	patterns   []pattern
 	strs       []string
 	terms      []VocabTerm
-	termCat    []int32  // by term: category index, -1 for general
-	categories []string // category names by index
+	termCat    []int32   // by term: category index, -1 for general
+	categories []string  // category names by index
+	vetoes     [][]int32 // terms a context term vetoes: those it contains
 }
 
 // variantMinWeight is the weight from which a term also matches in its
@@ -56,7 +58,7 @@ func newMatcher(v *Vocabulary) *matcher {
 			i = len(m.strs)
 			index[s] = i
 			m.strs = append(m.strs, s)
-			m.patterns = append(m.patterns, pattern{term: -1, place: -1, cat: -1})
+			m.patterns = append(m.patterns, pattern{term: -1, place: -1, cat: -1, vetoes: -1})
 		}
 		return &m.patterns[i]
 	}
@@ -94,6 +96,25 @@ func newMatcher(v *Vocabulary) *matcher {
 		pt := get(p.name)
 		if !pt.context {
 			pt.place = int32(i)
+		}
+	}
+	// A context term vetoes the terms it contains: an item that says 召回国家队
+	// uses 召回 in its sporting sense, one that says 高质量发展 uses 质量 as
+	// rhetoric, so their bare forms do not count in that item.
+	for i, str := range m.strs {
+		p := &m.patterns[i]
+		if !p.context {
+			continue
+		}
+		var vs []int32
+		for ti, t := range v.terms {
+			if len(t.Term) < len(str) && strings.Contains(str, t.Term) {
+				vs = append(vs, int32(ti))
+			}
+		}
+		if len(vs) > 0 {
+			p.vetoes = int32(len(m.vetoes))
+			m.vetoes = append(m.vetoes, vs)
 		}
 	}
 	for _, b := range boilerplateMarks {

@@ -39,6 +39,7 @@ type scratch struct {
 	titleCount  []int32 // by term index
 	bodyCount   []int32
 	touched     []int32 // term indexes with a count, in first-seen order
+	vetoed      []int32 // indexes into matcher.vetoes of the context terms seen
 	catEvidence []float64
 	bodyBytes   int
 	segments    int // body segments kept
@@ -62,6 +63,7 @@ func (s *scratch) reset() {
 		s.titleCount[i], s.bodyCount[i] = 0, 0
 	}
 	s.touched = s.touched[:0]
+	s.vetoed = s.vetoed[:0]
 	s.hits = s.hits[:0]
 	if len(s.seen) > 512 {
 		s.seen = map[uint64]struct{}{}
@@ -75,6 +77,9 @@ func (s *scratch) reset() {
 
 // count records one match of pattern p in the title or a kept segment.
 func (s *scratch) count(p *pattern, inTitle bool) {
+	if p.vetoes >= 0 && !slices.Contains(s.vetoed, p.vetoes) {
+		s.vetoed = append(s.vetoed, p.vetoes)
+	}
 	if p.term >= 0 {
 		if s.titleCount[p.term] == 0 && s.bodyCount[p.term] == 0 {
 			s.touched = append(s.touched, p.term)
@@ -115,9 +120,17 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 	if s.bodyBytes > refBytes {
 		lf = math.Sqrt(refBytes / float64(s.bodyBytes))
 	}
+	for _, vi := range s.vetoed {
+		for _, i := range c.m.vetoes[vi] {
+			s.titleCount[i], s.bodyCount[i] = 0, 0 // reset skips them: they stay in touched
+		}
+	}
 	var total, categorised float64
 	list := make([]scored, 0, len(s.touched))
 	for _, i := range s.touched {
+		if s.titleCount[i] == 0 && s.bodyCount[i] == 0 {
+			continue // vetoed
+		}
 		t := &c.vocab.terms[i]
 		e := 0.0
 		if s.titleCount[i] > 0 {
