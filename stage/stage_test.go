@@ -38,7 +38,9 @@ func TestStageRoutesMatchesToAlerts(t *testing.T) {
 	conn := natstest.Start(t, "")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- stage.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx) }()
+	go func() {
+		done <- stage.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx)
+	}()
 
 	match := alert.Item{Schema: alert.ItemSchema, ID: "guid:1", Source: "weifang-news", Title: "潍坊市食品安全监督抽检信息",
 		Link: "http://example.org/1", Published: "2026-11-01T00:00:00Z", Fetched: "2026-11-01T00:01:00Z", Summary: "抽检",
