@@ -108,7 +108,9 @@ func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas 
 	}
 	buckets := []jetstream.KeyValueConfig{
 		{Bucket: SeenBucket, Description: "qualitywatch: items already seen", History: 1},
-		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1},
+		// Delivered marks and digest windows need to outlive only the alerts
+		// they refer to; a source's state is rewritten on every poll.
+		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1, TTL: ret.Alerts},
 		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},
 	}
 	for _, kc := range buckets {

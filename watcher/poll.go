@@ -91,6 +91,12 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}
 	if resp.NotModified {
+		// Rewriting the state keeps it fresh in its bucket (which expires
+		// what is not rewritten) and records the validators the 304 sent.
+		st.Validators, st.NotBefore, st.LastOK = resp.Validators, time.Time{}, now
+		if err := p.Store.SaveState(ctx, name, st); err != nil {
+			return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
+		}
 		p.Metrics.Polled(name, "not_modified", now)
 		return Result{NotModified: true}, nil
 	}
