@@ -2,8 +2,6 @@ package classifier
 
 import (
 	"strings"
-
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 )
 
 // pattern is what one string of the automaton stands for: a vocabulary term
@@ -18,11 +16,11 @@ type pattern struct {
 	boiler  bool
 }
 
-// matcher finds vocabulary terms, context terms and place names in one
-// leftmost-longest Aho-Corasick scan, so that a longer context term such as
-// 高质量发展 consumes the 质量 inside it.
+// matcher finds vocabulary terms, context terms, place names and
+// boilerplate marks in one leftmost-longest scan, so that a longer context
+// term such as 高质量发展 consumes the 质量 inside it.
 type matcher struct {
-	ac         ahocorasick.AhoCorasick
+	trie       *trie
 	patterns   []pattern
 	strs       []string
 	terms      []VocabTerm
@@ -122,30 +120,15 @@ func newMatcher(v *Vocabulary) *matcher {
 			get(b).boiler = true
 		}
 	}
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
-		MatchKind: ahocorasick.LeftMostLongestMatch,
-		DFA:       true,
-	})
-	m.ac = b.Build(m.strs)
+	m.trie = buildTrie(m.strs)
 	return m
 }
 
-// scan calls fn for every leftmost-longest match in text, without overlaps,
-// with the index of its pattern and where it starts.
-// The library's iterator resumes one byte after the start of each match, so
-// it also reports matches inside the previous one (质量发展 inside
-// 高质量发展); those are skipped here. What remains is exactly the
-// leftmost-longest non-overlapping sequence.
+// scan calls fn for every leftmost-longest non-overlapping match in text
+// (normalised, so valid UTF-8), with the index of its pattern and where it
+// starts.
 func (m *matcher) scan(text []byte, fn func(p int32, start int)) {
-	it := m.ac.IterByte(text)
-	end := 0
-	for x := it.Next(); x != nil; x = it.Next() {
-		if x.Start() < end {
-			continue
-		}
-		end = x.End()
-		fn(int32(x.Pattern()), x.Start())
-	}
+	m.trie.scan(text, fn)
 }
 
 // Patterns returns every string the automaton looks for; benchmarks build
