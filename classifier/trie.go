@@ -19,12 +19,12 @@ import (
 type trie struct {
 	start    [0x10000 / 64]uint64 // BMP runes that start a pattern, for the hot loop
 	class    [0x10000]uint16      // BMP rune -> class; 0: in no pattern
-	classHi  map[rune]uint16 // classes of runes outside the BMP
-	root     []int32         // class -> child node of the root, or 0
-	first    []int32         // node -> index of its first child in kids
-	nkids    []uint16        // node -> number of children
-	kids     []trieKid       // children of all nodes, each node's sorted by class
-	accept   []int32         // node -> pattern that ends here, or -1
+	classHi  map[rune]uint16      // classes of runes outside the BMP
+	root     []int32              // class -> child node of the root, or 0
+	first    []int32              // node -> index of its first child in kids
+	nkids    []uint16             // node -> number of children
+	kids     []trieKid            // children of all nodes, each node's sorted by class
+	accept   []int32              // node -> pattern that ends here, or -1
 	patterns int
 }
 
