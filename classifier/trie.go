@@ -10,9 +10,9 @@ import (
 // the longest pattern starting there; after a match it goes on from the
 // match's end. This is exactly the match sequence of a leftmost-longest
 // Aho-Corasick automaton (TestTrieMatchesAhoCorasick checks it against
-// github.com/petar-dambovaliev/aho-corasick on real news), but it is several
-// times faster on Chinese text: most runes are rejected by one table lookup,
-// and it steps by rune, not by byte.
+// github.com/petar-dambovaliev/aho-corasick on real news), and on Chinese
+// text it is about 1.2 to 1.3 times as fast as that library's DFA: most runes
+// are rejected by one bit test, and it steps by rune, not by byte.
 //
 // Runes are first mapped to classes (0 = in no pattern); the root has a
 // dense transition table, other nodes a short sorted list of children.
