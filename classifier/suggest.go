@@ -87,9 +87,9 @@ func (nc *NgramCounts) Add(in Input) {
 
 // Suggest ranks the n-grams of positives against background and returns the
 // top ones whose z-score is at least minZ and that occur in at least
-// minDocs positive documents. An n-gram is left out when a longer one
-// containing it ranks above it with nearly as many positives; known terms
-// are marked with their category (vocab may be nil).
+// minDocs positive documents. An n-gram is left out when a longer candidate
+// containing it occurs in nearly as many positives; known terms are marked
+// with their category (vocab may be nil).
 func Suggest(positives, background *NgramCounts, vocab *Vocabulary, top, minDocs int, minZ float64) []Suggestion {
 	known := map[string]string{}
 	if vocab != nil {
@@ -101,7 +101,7 @@ func Suggest(positives, background *NgramCounts, vocab *Vocabulary, top, minDocs
 		}
 	}
 	np, nb := float64(positives.docs), float64(background.docs)
-	var out []Suggestion
+	var cands, out []Suggestion
 	for g, y := range positives.counts {
 		if y < minDocs {
 			continue
@@ -114,8 +114,15 @@ func Suggest(positives, background *NgramCounts, vocab *Vocabulary, top, minDocs
 		fy, fx := float64(y), float64(x)
 		delta := math.Log((fy+a)/(np+a0-fy-a)) - math.Log((fx+a)/(nb+a0-fx-a))
 		z := delta / math.Sqrt(1/(fy+a)+1/(fx+a))
-		if z >= minZ {
-			out = append(out, Suggestion{Term: g, Z: math.Round(z*100) / 100, Positive: y, Background: x, Known: known[g]})
+		cands = append(cands, Suggestion{Term: g, Z: math.Round(z*100) / 100, Positive: y, Background: x, Known: known[g]})
+	}
+	// Keep closed n-grams only: one that nearly always occurs inside a
+	// longer candidate (管局 inside 市场监管局) says nothing of its own.
+	byLen := slices.Clone(cands)
+	slices.SortFunc(byLen, func(a, b Suggestion) int { return len(b.Term) - len(a.Term) })
+	for _, s := range cands {
+		if s.Z >= minZ && !subsumed(s, byLen) {
+			out = append(out, s)
 		}
 	}
 	slices.SortFunc(out, func(a, b Suggestion) int {
@@ -126,29 +133,21 @@ func Suggest(positives, background *NgramCounts, vocab *Vocabulary, top, minDocs
 			return 1
 		}
 		if la, lb := utf8.RuneCountInString(a.Term), utf8.RuneCountInString(b.Term); la != lb {
-			return lb - la // longer first, so that it subsumes its parts
+			return lb - la
 		}
 		return strings.Compare(a.Term, b.Term)
 	})
-	var kept []Suggestion
-	for _, s := range out {
-		if len(kept) >= top {
-			break
-		}
-		if subsumed(s, kept) {
-			continue
-		}
-		kept = append(kept, s)
-	}
-	return kept
+	return out[:min(top, len(out))]
 }
 
-// subsumed reports whether a kept longer n-gram contains s and covers at
-// least 80% of its positive documents.
-func subsumed(s Suggestion, kept []Suggestion) bool {
-	for _, k := range kept {
-		if utf8.RuneCountInString(k.Term) > utf8.RuneCountInString(s.Term) &&
-			strings.Contains(k.Term, s.Term) && 5*k.Positive >= 4*s.Positive {
+// subsumed reports whether a longer candidate contains s and occurs in at
+// least 80% of its positive documents; longer is sorted longest first.
+func subsumed(s Suggestion, longer []Suggestion) bool {
+	for _, k := range longer {
+		if len(k.Term) <= len(s.Term) {
+			return false
+		}
+		if 5*k.Positive >= 4*s.Positive && strings.Contains(k.Term, s.Term) {
 			return true
 		}
 	}
