@@ -29,6 +29,9 @@ var relatedHeads = [][]byte{
 	[]byte("更多新闻"), []byte("热门推荐"), []byte("精彩推荐"), []byte("往期回顾"), []byte("相关报道"),
 }
 
+// span is where a kept segment lies in the normalised text.
+type span struct{ start, end int32 }
+
 // hit is one match of the automaton in the body.
 type hit struct {
 	pattern, start int32
@@ -72,11 +75,14 @@ func (c *Classifier) walkBody(s *scratch, keep func(seg []byte, hits []hit)) {
 			continue
 		}
 		if len(seg) >= 15 {
+			// Seen before? The hash finds the candidate, the bytes decide,
+			// so the verdict never depends on the (random) hash seed.
 			hash := maphash.Bytes(c.seed, seg)
-			if _, dup := s.seen[hash]; dup {
+			if prev, dup := s.seen[hash]; dup && bytes.Equal(body[prev.start:prev.end], seg) {
 				continue
 			}
-			s.seen[hash] = struct{}{}
+			segStart := start + bytes.Index(body[start:pos], seg)
+			s.seen[hash] = span{int32(segStart), int32(segStart + len(seg))}
 		}
 		keep(seg, segHits)
 	}

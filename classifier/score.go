@@ -35,8 +35,8 @@ type scratch struct {
 	bodyStart   int     // where the body starts in norm
 	segs        []int32 // segment ends in norm
 	hits        []hit
-	seen        map[uint64]struct{}
-	titleCount  []int32 // by term index
+	seen        map[uint64]span // kept segments by hash
+	titleCount  []int32         // by term index
 	bodyCount   []int32
 	touched     []int32 // term indexes with a count, in first-seen order
 	vetoed      []int32 // indexes into matcher.vetoes of the context terms seen
@@ -51,7 +51,7 @@ type scratch struct {
 
 func newScratch(m *matcher) *scratch {
 	return &scratch{
-		seen:        map[uint64]struct{}{},
+		seen:        map[uint64]span{},
 		titleCount:  make([]int32, len(m.terms)),
 		bodyCount:   make([]int32, len(m.terms)),
 		catEvidence: make([]float64, len(m.categories)),
@@ -66,7 +66,7 @@ func (s *scratch) reset() {
 	s.vetoed = s.vetoed[:0]
 	s.hits = s.hits[:0]
 	if len(s.seen) > 512 {
-		s.seen = map[uint64]struct{}{}
+		s.seen = map[uint64]span{}
 	} else {
 		clear(s.seen)
 	}

@@ -79,6 +79,23 @@ func cmdClassify(ctx context.Context, env *Env, args []string) error {
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "classify this many lines at once with --jsonl")
 	var cf classifierFlags
 	cf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: qualitywatch classify [--json] [flags] [FILE...]
+       qualitywatch classify --jsonl [flags] < items.jsonl
+
+Classifies text from each FILE, or standard input. The first line is the
+title, the rest the body. Prints the verdict for a person, or with --json one
+JSON object per input.
+
+With --jsonl, reads JSON lines {"id","title","text"} and writes one verdict
+per line, in the same order, with "id" copied. A line that cannot be read
+gives {"id":...,"line":N,"error":"..."} in its place; the others are still
+classified, and the command then exits 1.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
