@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/qualitywatch/qualitywatch/classifier"
+	"golang.org/x/text/width"
 )
 
 // classifierFlags are the flags that choose the classifier: a vocabulary
@@ -170,8 +171,26 @@ func writeVerdict(w io.Writer, v classifier.Verdict) {
 	}
 	fmt.Fprintln(w, "terms:")
 	for _, t := range v.Terms {
-		fmt.Fprintf(w, "  %-12s %-14s ×%d\n", t.Term, t.Category, t.Count)
+		fmt.Fprintf(w, "  %s %-14s ×%d\n", padRight(t.Term, 14), t.Category, t.Count)
 	}
+}
+
+// padRight pads s with spaces to n terminal columns, counting wide (CJK)
+// characters as two.
+func padRight(s string, n int) string {
+	cols := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			cols += 2
+		default:
+			cols++
+		}
+	}
+	if cols >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-cols)
 }
 
 func listOrNone(s []string) string {
