@@ -94,6 +94,9 @@ func (c *Classifier) MinScore() float64 { return c.minScore }
 // that want a bare scan with the same vocabulary.
 func (c *Classifier) Patterns() []string { return append([]string(nil), c.m.strs...) }
 
+// maxPooledBytes bounds the working memory kept between calls.
+const maxPooledBytes = 4 << 20
+
 // Classify returns the verdict for one item.
 func (c *Classifier) Classify(in Input) Verdict {
 	v, _ := c.classify(in)
@@ -102,7 +105,11 @@ func (c *Classifier) Classify(in Input) Verdict {
 
 func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	s := c.scratch.Get().(*scratch)
-	defer c.scratch.Put(s)
+	defer func() {
+		if cap(s.norm) <= maxPooledBytes { // a huge item's buffers are not kept
+			c.scratch.Put(s)
+		}
+	}()
 	s.reset()
 	// Title and body are normalised into one buffer, a line apart, and
 	// scanned once: a match before titleEnd is in the title.
