@@ -105,3 +105,18 @@ func TestConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// FuzzClassify: any input gives a well-formed verdict without panicking.
+func FuzzClassify(f *testing.F) {
+	f.Add("质量月", "質(zhì)量強(qiáng)市 抽检 不合格\n相关新闻\n- a(2024-09-07)")
+	f.Add("", "<p>召回</p>&#36074;\xff山东省青岛市")
+	f.Fuzz(func(t *testing.T, title, text string) {
+		v := Default().Classify(Input{Title: title, Text: text})
+		if v.Score < 0 || v.Score > 1 || v.Categories == nil || v.Regions == nil || v.Terms == nil || len(v.Regions) == 0 {
+			t.Fatalf("bad verdict %+v", v)
+		}
+		if v.Match && len(v.Categories) == 0 {
+			t.Fatalf("match without a category: %+v", v)
+		}
+	})
+}
