@@ -129,7 +129,14 @@ func classifyJSONL(ctx context.Context, c *classifier.Classifier, r io.Reader, w
 			}
 		}
 		if writeErr == nil {
-			if _, writeErr = bw.Write(res.b); writeErr != nil {
+			_, writeErr = bw.Write(res.b)
+			// Nothing more is ready: let the reader downstream see what is
+			// done (a trickle of lines is answered line by line, a flood in
+			// 64 KiB blocks).
+			if writeErr == nil && len(order) == 0 {
+				writeErr = bw.Flush()
+			}
+			if writeErr != nil {
 				cancel()
 			}
 		}

@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qualitywatch/qualitywatch/classifier"
 )
 
 // runCmd runs one command with buffers for its streams.
@@ -130,5 +135,29 @@ func TestClassifyFlags(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, cmdClassify, "", filepath.Join(dir, "missing.txt")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// TestClassifyJSONLStreams: each answer comes out while the input is still
+// open, so classify --jsonl can sit in a pipeline.
+func TestClassifyJSONLStreams(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- classifyJSONL(t.Context(), classifier.Default(), inR, outW, 2)
+		outW.Close()
+	}()
+	out := bufio.NewReader(outR)
+	for i := range 3 {
+		fmt.Fprintf(inW, `{"id":%d,"title":"质量月活动启动","text":""}`+"\n", i)
+		line, err := out.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, fmt.Sprintf(`{"id":%d,`, i)) {
+			t.Fatalf("answer %d: %q, %v", i, line, err)
+		}
+	}
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
