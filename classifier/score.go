@@ -23,6 +23,9 @@ const (
 	categoryFloor     = 6.0
 	scale             = thresholdEvidence / math.Ln2
 	categoryShare     = 0.25 // a category is named from this share of the top one
+	minSegments       = 4    // from this many body segments, coverage counts
+	coverageBase      = 0.4  // body evidence factor: base + slope × share of segments
+	coverageSlope     = 1.5  // holding a categorised term, at most 1
 	regionShare       = 0.4  // a region is named from this share of the top one
 )
 
@@ -119,6 +122,9 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 	lf := 1.0
 	if s.bodyBytes > refBytes {
 		lf = math.Sqrt(refBytes / float64(s.bodyBytes))
+	}
+	if s.segments >= minSegments {
+		lf *= min(1, coverageBase+coverageSlope*float64(s.segmentsHit)/float64(s.segments))
 	}
 	for _, vi := range s.vetoed {
 		for _, i := range c.m.vetoes[vi] {
