@@ -30,10 +30,11 @@
 //     matches in kept segments count.
 //
 //  4. Score. Each matched term adds its weight times 3 if it is in the title,
-//     plus (1 + ln n) times a length factor for its n occurrences in the
-//     body; the length factor, min(1, sqrt(3600 bytes / body length)),
-//     keeps a long economy report that names 抽检 and 质量强市 once each
-//     from adding up to an announcement. The score is
+//     plus (1 + ln n) times a body factor for its n occurrences in the
+//     body. The body factor is min(1, sqrt(3600 bytes / body length)) times
+//     min(1, 0.4 + 1.5 × the share of segments holding a categorised term)
+//     (from 4 segments on): a long economy report that names 抽检 and
+//     质量强市 once each does not add up to an announcement. The score is
 //     1 - exp(-evidence × ln 2 / 16), so 0.5 means 16 units of evidence. An
 //     item matches when its score reaches the threshold (default 0.5) and
 //     at least 6 units come from terms of a real category (terms of the

@@ -8,12 +8,13 @@ import (
 
 // Scoring constants. Evidence is the sum over matched terms of
 //
-//	weight × (titleBoost if the term is in the title + (1 + ln n) × lengthFactor)
+//	weight × (titleBoost if the term is in the title + (1 + ln n) × bodyFactor)
 //
-// where n is how often the term occurs in the cleaned body and lengthFactor
-// is min(1, sqrt(refBytes / body bytes)): a long economy report that names
-// 抽检 once and 质量强市 once is not a quality announcement, a short one
-// about them is. The score is 1 - exp(-evidence / scale), which is 0.5 at
+// where n is how often the term occurs in the cleaned body and bodyFactor
+// is min(1, sqrt(refBytes / body bytes)) × min(1, coverageBase +
+// coverageSlope × share of segments holding a categorised term): a long
+// economy report that names 抽检 once and 质量强市 once is not a quality
+// announcement, a short one about them is. The score is 1 - exp(-evidence / scale), which is 0.5 at
 // thresholdEvidence. A match also needs categoryFloor of evidence from terms
 // of a real category (not general).
 const (
