@@ -143,10 +143,3 @@ func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	})
 	return c.verdict(s)
 }
-
-// appendNormalized appends Normalize(s) to dst.
-func appendNormalized(dst []byte, s string) []byte {
-	n := normalizer{buf: dst}
-	n.run(stripMarkup(s))
-	return n.buf
-}

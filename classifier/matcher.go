@@ -130,7 +130,3 @@ func newMatcher(v *Vocabulary) *matcher {
 func (m *matcher) scan(text []byte, fn func(p int32, start int)) {
 	m.trie.scan(text, fn)
 }
-
-// Patterns returns every string the automaton looks for; benchmarks build
-// a bare scan from it.
-func (m *matcher) Patterns() []string { return m.strs }

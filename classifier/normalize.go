@@ -25,7 +25,9 @@ import (
 //
 // Normalize is idempotent, never panics and always returns valid UTF-8.
 func Normalize(s string) string {
-	return string(appendNormalized(make([]byte, 0, len(s)+len(s)/8), s))
+	n := normalizer{buf: make([]byte, 0, len(s)+len(s)/8)}
+	n.run(stripMarkup(s))
+	return string(n.buf)
 }
 
 // normalizer is the character pass of Normalize; it appends to buf.

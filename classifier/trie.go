@@ -17,15 +17,14 @@ import (
 // Runes are first mapped to classes (0 = in no pattern); the root has a
 // dense transition table, other nodes a short sorted list of children.
 type trie struct {
-	start    [0x10000 / 64]uint64 // BMP runes that start a pattern, for the hot loop
-	class    [0x10000]uint16      // BMP rune -> class; 0: in no pattern
-	classHi  map[rune]uint16      // classes of runes outside the BMP
-	root     []int32              // class -> child node of the root, or 0
-	first    []int32              // node -> index of its first child in kids
-	nkids    []uint16             // node -> number of children
-	kids     []trieKid            // children of all nodes, each node's sorted by class
-	accept   []int32              // node -> pattern that ends here, or -1
-	patterns int
+	start   [0x10000 / 64]uint64 // BMP runes that start a pattern, for the hot loop
+	class   [0x10000]uint16      // BMP rune -> class; 0: in no pattern
+	classHi map[rune]uint16      // classes of runes outside the BMP
+	root    []int32              // class -> child node of the root, or 0
+	first   []int32              // node -> index of its first child in kids
+	nkids   []uint16             // node -> number of children
+	kids    []trieKid            // children of all nodes, each node's sorted by class
+	accept  []int32              // node -> pattern that ends here, or -1
 }
 
 type trieKid struct {
@@ -35,7 +34,7 @@ type trieKid struct {
 
 // buildTrie builds the trie for patterns (valid UTF-8, non-empty).
 func buildTrie(patterns []string) *trie {
-	t := &trie{classHi: map[rune]uint16{}, patterns: len(patterns)}
+	t := &trie{classHi: map[rune]uint16{}}
 	classOf := func(r rune) uint16 {
 		if r < 0x10000 {
 			if t.class[r] == 0 {
