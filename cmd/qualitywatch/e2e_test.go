@@ -184,7 +184,8 @@ func freePort(t *testing.T) string {
 type daemon struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
-	done   chan error
+	exited chan struct{} // closed when the process has exited
+	err    error         // its exit status, once exited is closed
 }
 
 type syncBuffer struct {
@@ -206,17 +207,17 @@ func (s *syncBuffer) String() string {
 
 func start(t *testing.T, config string) *daemon {
 	t.Helper()
-	d := &daemon{stderr: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemon{stderr: &syncBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(binary, "run", "--config", config, "--log-level", "debug")
 	d.cmd.Stdout = io.Discard
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { d.done <- d.cmd.Wait() }()
+	go func() { d.err = d.cmd.Wait(); close(d.exited) }()
 	t.Cleanup(func() {
 		_ = d.cmd.Process.Kill()
-		<-d.done
+		<-d.exited
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", d.stderr.String())
 		}
@@ -317,7 +318,7 @@ notifiers:
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-d.done
+	<-d.exited
 	d = start(t, config)
 	before304 := feeds.count304("/gb.xml")
 	waitFor(t, "polls after restart", 30*time.Second, func() bool { return feeds.count304("/gb.xml") >= before304+3 })
@@ -340,11 +341,13 @@ notifiers:
 		t.Fatal(err)
 	}
 	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
+	case <-d.exited:
+		if d.err != nil {
+			t.Fatalf("exit after SIGTERM: %v", d.err)
 		}
-		d.done <- nil // for the cleanup
+		if !strings.Contains(d.stderr.String(), "stopped") {
+			t.Errorf("no orderly stop in the log")
+		}
 	case <-time.After(12 * time.Second):
 		t.Fatal("did not stop within 12s of SIGTERM")
 	}

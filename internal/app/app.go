@@ -105,12 +105,17 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
 	for _, n := range a.notifiers {
+		// The consumer must exist before anything is polled: a new notifier
+		// starts with the alerts published from then on.
 		r, err := n.runner(conn.JS, a.metrics)
+		if err == nil {
+			err = r.EnsureConsumer(ctx)
+		}
 		if err != nil {
 			stopConsumers()
 			wg.Wait()
 			_ = conn.Close(context.Background())
-			return err
+			return fmt.Errorf("notifier %s: %w", n.name, err)
 		}
 		goRun("notifier "+n.name, r.Run)
 	}
@@ -261,4 +266,32 @@ func (a *App) userAgent() string {
 		return a.cfg.Watch.UserAgent
 	}
 	return "qualitywatch/" + a.version + " (+https://github.com/qualitywatch/qualitywatch)"
+}
+
+// ConnectNATS connects to the NATS the daemon uses, for commands that work
+// on its data: nats.url; else the running daemon's embedded server on
+// nats.listen; else, when no daemon runs, an embedded server on the same
+// store directory. It makes sure the streams and buckets exist.
+func ConnectNATS(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*bus.Conn, error) {
+	a := &App{cfg: cfg}
+	opts := a.busOptions()
+	if opts.URL == "" && opts.Listen != "" {
+		running := opts
+		running.URL = "nats://" + opts.Listen
+		if conn, err := bus.Connect(ctx, running, logger); err == nil {
+			if _, err := conn.JS.AccountInfo(ctx); err == nil {
+				opts = running
+			}
+			_ = conn.Close(ctx)
+		}
+	}
+	conn, err := bus.Connect(ctx, opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := bus.Setup(ctx, conn.JS, a.retention(), cfg.NATS.Replicas); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return conn, nil
 }

@@ -1,0 +1,158 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/config"
+	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/notifier/console"
+	"github.com/qualitywatch/qualitywatch/notifier/delivery"
+	"github.com/qualitywatch/qualitywatch/notifier/dingtalk"
+	"github.com/qualitywatch/qualitywatch/notifier/email"
+	"github.com/qualitywatch/qualitywatch/notifier/feishu"
+	"github.com/qualitywatch/qualitywatch/notifier/httpsend"
+	"github.com/qualitywatch/qualitywatch/notifier/message"
+	"github.com/qualitywatch/qualitywatch/notifier/slack"
+	"github.com/qualitywatch/qualitywatch/notifier/webhook"
+	"github.com/qualitywatch/qualitywatch/notifier/wecom"
+)
+
+// builtNotifier is a notifier with its delivery options, ready to run.
+type builtNotifier struct {
+	name   string
+	n      notifier.Notifier
+	opts   delivery.Options
+	logger *slog.Logger
+}
+
+func (b builtNotifier) runner(js jetstream.JetStream, m delivery.Metrics) (*delivery.Runner, error) {
+	return delivery.New(js, b.n, b.opts, b.logger, m)
+}
+
+// Notifier is one configured notifier: the channel and its delivery options.
+type Notifier struct {
+	Name    string
+	Channel notifier.Notifier
+	Options delivery.Options
+}
+
+// BuildNotifier constructs the idx-th notifier of cfg.
+func BuildNotifier(cfg *config.Config, idx int, stdout io.Writer) (Notifier, error) {
+	nc := cfg.Notifiers[idx]
+	path := fmt.Sprintf("notifiers[%d]", idx)
+	ch, err := buildChannel(nc, stdout)
+	if err != nil {
+		return Notifier{}, fmt.Errorf("%s (%s): %w", path, nc.Name, err)
+	}
+	opts, err := deliveryOptions(nc)
+	if err != nil {
+		return Notifier{}, fmt.Errorf("%s (%s): %w", path, nc.Name, err)
+	}
+	return Notifier{Name: nc.Name, Channel: ch, Options: opts}, nil
+}
+
+// buildNotifiers constructs every notifier, reporting every problem.
+func buildNotifiers(cfg *config.Config, stdout io.Writer, logger *slog.Logger) ([]builtNotifier, error) {
+	var out []builtNotifier
+	var errs []error
+	for i := range cfg.Notifiers {
+		n, err := BuildNotifier(cfg, i, stdout)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, builtNotifier{name: n.Name, n: n.Channel, opts: n.Options, logger: logger})
+	}
+	return out, errors.Join(errs...)
+}
+
+// buildChannel maps one notifier's config onto its channel package. Every
+// channel is wired here, explicitly: no registry.
+func buildChannel(nc config.Notifier, stdout io.Writer) (notifier.Notifier, error) {
+	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template})
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	client := func() *http.Client {
+		c := httpsend.NewClient()
+		c.Timeout = time.Duration(nc.Timeout)
+		return c
+	}
+	switch nc.Type {
+	case "console":
+		return console.New(console.Config{Writer: stdout, Renderer: r})
+	case "slack":
+		return slack.New(slack.Config{WebhookURL: nc.WebhookURL, HTTPClient: client(), Renderer: r})
+	case "webhook":
+		return webhook.New(webhook.Config{URL: nc.URL, Secret: nc.Secret, HTTPClient: client()})
+	case "dingtalk":
+		return dingtalk.New(dingtalk.Config{WebhookURL: nc.WebhookURL, Secret: nc.Secret, HTTPClient: client(), Renderer: r})
+	case "wecom":
+		return wecom.New(wecom.Config{WebhookURL: nc.WebhookURL, HTTPClient: client(), Renderer: r})
+	case "feishu":
+		return feishu.New(feishu.Config{WebhookURL: nc.WebhookURL, Secret: nc.Secret, HTTPClient: client(), Renderer: r})
+	case "email":
+		s := nc.SMTP
+		if s == nil {
+			return nil, errors.New("smtp: required for type email")
+		}
+		return email.New(email.Config{
+			Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+			TLS: smtpTLSMode(s), HELO: s.HELO, From: nc.From, To: nc.To,
+			Timeout: time.Duration(nc.Timeout), Renderer: r,
+		})
+	default:
+		return nil, fmt.Errorf("type %q is not a notifier type", nc.Type)
+	}
+}
+
+// smtpTLSMode maps the config's tls/starttls keys to the email package's mode.
+func smtpTLSMode(s *config.SMTP) string {
+	switch {
+	case s.TLS:
+		return email.TLSImplicit
+	case s.StartTLS == nil:
+		return email.TLSStartTLSOpportunistic
+	case *s.StartTLS:
+		return email.TLSStartTLS
+	default:
+		return email.TLSNone
+	}
+}
+
+func deliveryOptions(nc config.Notifier) (delivery.Options, error) {
+	loc, err := time.LoadLocation(nc.Timezone)
+	if err != nil {
+		return delivery.Options{}, fmt.Errorf("timezone: %w", err)
+	}
+	o := delivery.Options{
+		Name:           nc.Name,
+		Match:          filter(nc.Match),
+		Exclude:        filter(nc.Exclude),
+		Digest:         nc.Digest,
+		QuietHours:     nc.QuietHours,
+		Location:       loc,
+		Rate:           nc.Rate,
+		MaxAttempts:    nc.Retry.MaxAttempts,
+		BackoffInitial: time.Duration(nc.Retry.Initial),
+		BackoffMax:     time.Duration(nc.Retry.Max),
+	}
+	if err := delivery.ValidateOptions(o); err != nil {
+		return delivery.Options{}, err
+	}
+	return o, nil
+}
+
+func filter(f *config.Filter) delivery.Filter {
+	if f == nil {
+		return delivery.Filter{}
+	}
+	return delivery.Filter{Regions: f.Regions, Categories: f.Categories, Terms: f.Terms, Sources: f.Sources, MinScore: f.MinScore}
+}
