@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/qualitywatch/qualitywatch/classifier"
 )
 
 // Defaults applied when the config leaves a value out.
@@ -33,13 +35,6 @@ var notifierTypes = []string{"console", "slack", "email", "webhook", "dingtalk",
 
 // NotifierTypes lists the channels a notifier can use.
 func NotifierTypes() []string { return slices.Clone(notifierTypes) }
-
-// Regions are the region slugs alerts carry.
-var regions = []string{"jinan", "qingdao", "zibo", "zaozhuang", "dongying", "yantai", "weifang", "jining",
-	"taian", "weihai", "rizhao", "linyi", "dezhou", "liaocheng", "binzhou", "heze", "shandong", "national", "other"}
-
-// Regions lists the region slugs alerts carry.
-func Regions() []string { return slices.Clone(regions) }
 
 var (
 	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -261,6 +256,7 @@ func (n *Notifier) validateEmail(p string, bad func(string, string, ...any)) {
 }
 
 func (f *Filter) validate(p string, bad func(string, string, ...any)) {
+	regions := classifier.Regions()
 	for j, r := range f.Regions {
 		if !slices.Contains(regions, r) {
 			bad(fmt.Sprintf("%s.regions[%d]", p, j), "%q is not a region; known: %s", r, strings.Join(regions, ", "))

@@ -53,6 +53,9 @@ func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version st
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCategories(cfg, cls.Categories()); err != nil {
+		return nil, err
+	}
 	ns, err := buildNotifiers(cfg, stdout, logger)
 	if err != nil {
 		return nil, err

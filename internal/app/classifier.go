@@ -1,7 +1,10 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/classifier"
@@ -33,6 +36,39 @@ func NewClassifier(cfg config.Classifier) (*Classifier, error) {
 		return nil, fmt.Errorf("classifier: %w", err)
 	}
 	return &Classifier{c: c}, nil
+}
+
+// Categories lists the categories of the vocabulary in force.
+func (c *Classifier) Categories() []string {
+	var cats []string
+	for _, t := range c.c.Vocabulary().Terms() {
+		if t.Category != classifier.General && !slices.Contains(cats, t.Category) {
+			cats = append(cats, t.Category)
+		}
+	}
+	slices.Sort(cats)
+	return cats
+}
+
+// checkCategories reports notifier filters naming a category the vocabulary
+// in force does not have: such a filter would silently never match.
+func checkCategories(cfg *config.Config, known []string) error {
+	var errs []error
+	for i, n := range cfg.Notifiers {
+		for key, f := range map[string]*config.Filter{"match": n.Match, "exclude": n.Exclude} {
+			if f == nil {
+				continue
+			}
+			for j, c := range f.Categories {
+				if !slices.Contains(known, c) {
+					errs = append(errs, fmt.Errorf("notifiers[%d].%s.categories[%d]: %q is not a category of the vocabulary in force; known: %s",
+						i, key, j, c, strings.Join(known, ", ")))
+				}
+			}
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }
 
 // Classify judges a title and text.
