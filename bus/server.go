@@ -38,6 +38,9 @@ type Conn struct {
 
 // Connect starts the embedded server when opts.URL is empty, then connects.
 func Connect(_ context.Context, opts Options, logger *slog.Logger) (*Conn, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	c := &Conn{logger: logger}
 	natsOpts := []nats.Option{
 		nats.Name(opts.Name),

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -22,6 +24,15 @@ type Env struct {
 	Stderr io.Writer
 	Getenv func(string) string
 	Logger *slog.Logger
+}
+
+// log returns the injected logger, or one that discards when a test
+// calls a command directly without one.
+func (e *Env) log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
 }
 
 // errUsage marks an error caused by how the command was called (exit 2).
@@ -113,6 +124,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func cmdVersion(_ context.Context, env *Env, _ []string) error {
-	_, err := fmt.Fprintf(env.Stdout, "qualitywatch %s\n", Version)
+	_, err := fmt.Fprintf(env.Stdout, "qualitywatch %s %s\n", version(), runtime.Version())
 	return err
+}
+
+// version is Version, or the module version when built with go install.
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return Version
 }

@@ -30,12 +30,12 @@ func cmdReplay(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := app.ConnectNATS(ctx, cfg, env.Logger)
+	conn, err := app.ConnectNATS(ctx, cfg, env.log())
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	sent, err := delivery.ReplayWith(ctx, conn.JS, n.Channel, n.Options, env.Logger)
+	sent, err := delivery.ReplayWith(ctx, conn.JS, n.Channel, n.Options, env.log())
 	fmt.Fprintf(env.Stdout, "notifier %s: %d dead letters sent\n", name, sent)
 	if err != nil {
 		return fmt.Errorf("notifier %s: %w", name, err)

@@ -43,7 +43,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.Build(cfg, logger, env.Stdout, Version)
+	a, err := app.Build(cfg, logger, env.Stdout, version())
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func cmdConfig(_ context.Context, env *Env, args []string) error {
 	}
 	// Building constructs every notifier and the classifier without touching
 	// the network, which checks what the config file alone cannot.
-	if _, err := app.Build(cfg, env.Logger, io.Discard, Version); err != nil {
+	if _, err := app.Build(cfg, env.log(), io.Discard, version()); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	_, err = fmt.Fprintf(env.Stdout, "%s: ok (%d sources, %d notifiers)\n", path, len(cfg.Sources), len(cfg.Notifiers))
