@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,17 @@ func TestJoinsExternalNATS(t *testing.T) {
 	}
 	if _, err := external.JS.Consumer(ctx, bus.AlertsStream, "notify-t"); err != nil {
 		t.Errorf("notifier consumer not on the external server: %v", err)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"go_goroutines", "process_start_time_seconds"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {
