@@ -37,13 +37,11 @@ func New(cfg Config) (*Notifier, error) {
 		return nil, fmt.Errorf("console: no writer")
 	}
 	n := &Notifier{w: cfg.Writer, renderer: cfg.Renderer}
-	if n.renderer == nil {
-		r, err := message.NewRenderer(message.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("console: %w", err)
-		}
-		n.renderer = r
+	r, err := message.OrDefault(cfg.Renderer)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
+	n.renderer = r
 	return n, nil
 }
 

@@ -70,19 +70,13 @@ func New(cfg Config) (*Notifier, error) {
 		return nil, fmt.Errorf("dingtalk: webhook url: %w", err)
 	}
 	u, _ := url.Parse(cfg.WebhookURL) // checked above
-	n := &Notifier{url: u, secret: cfg.Secret, client: cfg.HTTPClient, renderer: cfg.Renderer, now: cfg.Now}
-	if n.client == nil {
-		n.client = httpsend.NewClient()
+	r, err := message.OrDefault(cfg.Renderer)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalk: %w", err)
 	}
+	n := &Notifier{url: u, secret: cfg.Secret, client: httpsend.ClientOrDefault(cfg.HTTPClient), renderer: r, now: cfg.Now}
 	if n.now == nil {
 		n.now = time.Now
-	}
-	if n.renderer == nil {
-		r, err := message.NewRenderer(message.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("dingtalk: %w", err)
-		}
-		n.renderer = r
 	}
 	return n, nil
 }

@@ -70,13 +70,11 @@ func New(cfg Config) (*Notifier, error) {
 	if err := n.check(); err != nil {
 		return nil, fmt.Errorf("email: %w", err)
 	}
-	if n.renderer == nil {
-		r, err := message.NewRenderer(message.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("email: %w", err)
-		}
-		n.renderer = r
+	r, err := message.OrDefault(cfg.Renderer)
+	if err != nil {
+		return nil, fmt.Errorf("email: %w", err)
 	}
+	n.renderer = r
 	if _, err := gomail.NewClient(cfg.Host, n.clientOptions()...); err != nil {
 		return nil, fmt.Errorf("email: %w", err)
 	}

@@ -64,19 +64,13 @@ func New(cfg Config) (*Notifier, error) {
 	if err := httpsend.CheckURL(cfg.WebhookURL); err != nil {
 		return nil, fmt.Errorf("feishu: webhook url: %w", err)
 	}
-	n := &Notifier{url: cfg.WebhookURL, secret: cfg.Secret, client: cfg.HTTPClient, renderer: cfg.Renderer, now: cfg.Now}
-	if n.client == nil {
-		n.client = httpsend.NewClient()
+	r, err := message.OrDefault(cfg.Renderer)
+	if err != nil {
+		return nil, fmt.Errorf("feishu: %w", err)
 	}
+	n := &Notifier{url: cfg.WebhookURL, secret: cfg.Secret, client: httpsend.ClientOrDefault(cfg.HTTPClient), renderer: r, now: cfg.Now}
 	if n.now == nil {
 		n.now = time.Now
-	}
-	if n.renderer == nil {
-		r, err := message.NewRenderer(message.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("feishu: %w", err)
-		}
-		n.renderer = r
 	}
 	return n, nil
 }

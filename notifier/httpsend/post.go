@@ -46,6 +46,14 @@ func NewClient() *http.Client {
 	}
 }
 
+// ClientOrDefault returns c, or NewClient() when c is nil.
+func ClientOrDefault(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return NewClient()
+}
+
 // Request is one POST.
 type Request struct {
 	URL    string

@@ -194,3 +194,12 @@ var sampleAlerts = []alert.Alert{
 		Categories: []string{}, Regions: []string{}, Terms: []alert.Term{},
 	},
 }
+
+// OrDefault returns r, or the built-in Chinese renderer when r is nil: the
+// default every channel uses when its config names none.
+func OrDefault(r *Renderer) (*Renderer, error) {
+	if r != nil {
+		return r, nil
+	}
+	return NewRenderer(Options{})
+}

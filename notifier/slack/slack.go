@@ -47,17 +47,11 @@ func New(cfg Config) (*Notifier, error) {
 	if err := httpsend.CheckURL(cfg.WebhookURL); err != nil {
 		return nil, fmt.Errorf("slack: webhook url: %w", err)
 	}
-	n := &Notifier{url: cfg.WebhookURL, client: cfg.HTTPClient, renderer: cfg.Renderer}
-	if n.client == nil {
-		n.client = httpsend.NewClient()
+	r, err := message.OrDefault(cfg.Renderer)
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
 	}
-	if n.renderer == nil {
-		r, err := message.NewRenderer(message.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("slack: %w", err)
-		}
-		n.renderer = r
-	}
+	n := &Notifier{url: cfg.WebhookURL, client: httpsend.ClientOrDefault(cfg.HTTPClient), renderer: r}
 	return n, nil
 }
 

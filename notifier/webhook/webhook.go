@@ -64,10 +64,7 @@ func New(cfg Config) (*Notifier, error) {
 	if err := httpsend.CheckURL(cfg.URL); err != nil {
 		return nil, fmt.Errorf("webhook: url: %w", err)
 	}
-	n := &Notifier{url: cfg.URL, secret: []byte(cfg.Secret), client: cfg.HTTPClient}
-	if n.client == nil {
-		n.client = httpsend.NewClient()
-	}
+	n := &Notifier{url: cfg.URL, secret: []byte(cfg.Secret), client: httpsend.ClientOrDefault(cfg.HTTPClient)}
 	return n, nil
 }
 
