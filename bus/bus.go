@@ -26,8 +26,12 @@ const (
 
 	// SeenBucket holds one key per item ever seen, per source.
 	SeenBucket = "QUALITYWATCH_SEEN"
-	// StateBucket holds per-source fetch state (validators, baseline done)
-	// and per-notifier state (digest windows, delivered marks).
+	// SourcesBucket holds per-source fetch state (validators, baseline
+	// done). It never expires: losing it would re-take a source's baseline
+	// and silently record new items as seen.
+	SourcesBucket = "QUALITYWATCH_SOURCES"
+	// StateBucket holds per-notifier state (digest windows, delivered
+	// marks); it expires with the alerts it refers to.
 	StateBucket = "QUALITYWATCH_STATE"
 	// LeaseBucket holds short-lived poll leases so that replicas sharing one
 	// NATS cluster never poll the same source at the same time.
@@ -108,8 +112,9 @@ func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas 
 	}
 	buckets := []jetstream.KeyValueConfig{
 		{Bucket: SeenBucket, Description: "qualitywatch: items already seen", History: 1},
+		{Bucket: SourcesBucket, Description: "qualitywatch: source fetch state", History: 1},
 		// Delivered marks and digest windows need to outlive only the alerts
-		// they refer to; a source's state is rewritten on every poll.
+		// they refer to.
 		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1, TTL: ret.Alerts},
 		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},
 	}

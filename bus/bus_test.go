@@ -1,6 +1,7 @@
 package bus_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -50,5 +51,14 @@ func TestSubjects(t *testing.T) {
 				t.Fatalf("got %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStoreDirIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	natstest.Start(t, dir)
+	_, err := bus.Connect(t.Context(), bus.Options{StoreDir: dir}, nil)
+	if err == nil || !strings.Contains(err.Error(), "is in use by another qualitywatch process") {
+		t.Fatalf("second server on the same store: err = %v", err)
 	}
 }

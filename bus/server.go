@@ -33,6 +33,7 @@ type Conn struct {
 	NC     *nats.Conn
 	JS     jetstream.JetStream
 	server *server.Server
+	unlock func() // releases the store directory lock
 	logger *slog.Logger
 }
 
@@ -55,11 +56,19 @@ func Connect(_ context.Context, opts Options, logger *slog.Logger) (*Conn, error
 	}
 	url := opts.URL
 	if url == "" {
-		ns, err := startEmbedded(opts)
+		if opts.StoreDir == "" {
+			return nil, errors.New("embedded nats: store_dir is empty")
+		}
+		unlock, err := lockStore(opts.StoreDir)
 		if err != nil {
 			return nil, err
 		}
-		c.server = ns
+		ns, err := startEmbedded(opts)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		c.server, c.unlock = ns, unlock
 		natsOpts = append(natsOpts, nats.InProcessServer(ns))
 		logger.Info("embedded nats started", "listen", listenDesc(opts.Listen), "store_dir", opts.StoreDir)
 	} else {
@@ -96,9 +105,6 @@ func listenDesc(listen string) string {
 }
 
 func startEmbedded(opts Options) (*server.Server, error) {
-	if opts.StoreDir == "" {
-		return nil, errors.New("embedded nats: store_dir is empty")
-	}
 	so := &server.Options{
 		ServerName: "qualitywatch",
 		JetStream:  true,
@@ -169,4 +175,5 @@ func (c *Conn) shutdownServer() {
 	c.server.Shutdown()
 	c.server.WaitForShutdown()
 	c.server = nil
+	c.unlock()
 }

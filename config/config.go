@@ -181,3 +181,13 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return v, nil
 }
+
+// MaxFetchTimeout is the longest fetch timeout of any source: the HTTP
+// client's own bound, under which each source's timeout applies.
+func (c *Config) MaxFetchTimeout() time.Duration {
+	longest := time.Duration(c.Watch.Timeout)
+	for _, s := range c.Sources {
+		longest = max(longest, time.Duration(s.Timeout))
+	}
+	return longest
+}

@@ -91,8 +91,7 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}
 	if resp.NotModified {
-		// Rewriting the state keeps it fresh in its bucket (which expires
-		// what is not rewritten) and records the validators the 304 sent.
+		// Record the validators the 304 sent, and when the source was fine.
 		st.Validators, st.NotBefore, st.LastOK = resp.Validators, time.Time{}, now
 		if err := p.Store.SaveState(ctx, name, st); err != nil {
 			return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))

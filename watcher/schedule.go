@@ -27,8 +27,11 @@ type Scheduler struct {
 	logger *slog.Logger
 	owner  string
 
+	first sync.WaitGroup // the polls Start runs at once, outside cron
+
 	mu       sync.Mutex
 	lastErrs map[string]string
+	jobs     []Job
 }
 
 // NewScheduler returns a scheduler whose jobs poll under ctx. owner names
@@ -58,15 +61,40 @@ func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
 	for _, j := range jobs {
 		wrapped = append(wrapped, s.add(ctx, j))
 	}
+	s.mu.Lock()
+	s.jobs = append(s.jobs, jobs...)
+	s.mu.Unlock()
 	s.cron.Start()
 	for _, w := range wrapped {
-		go w.Run()
+		s.first.Go(w.Run)
 	}
 }
 
-// Stop stops scheduling and returns a context that is done when running
-// polls have finished.
-func (s *Scheduler) Stop() context.Context { return s.cron.Stop() }
+// Stop stops scheduling and returns a context that is done when every
+// running poll, the start-up ones included, has finished.
+func (s *Scheduler) Stop() context.Context {
+	cronDone := s.cron.Stop()
+	ctx, done := context.WithCancel(context.Background())
+	go func() {
+		<-cronDone.Done()
+		s.first.Wait()
+		done()
+	}()
+	return ctx
+}
+
+// ReleaseLeases gives up the poll leases this process holds, so that after
+// a restart (or on another replica) the next poll is not skipped.
+func (s *Scheduler) ReleaseLeases(ctx context.Context) {
+	s.mu.Lock()
+	jobs := s.jobs
+	s.mu.Unlock()
+	for _, j := range jobs {
+		if err := j.Poller.Store.ReleaseLease(ctx, j.Poller.Source.Name, s.owner); err != nil {
+			j.Poller.Logger.Debug("release poll lease", "err", err)
+		}
+	}
+}
 
 func (s *Scheduler) run(ctx context.Context, j Job) {
 	if ctx.Err() != nil {
@@ -89,7 +117,7 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 		if err != nil {
 			logger.Warn("poll lease unavailable; polling anyway", "err", err)
 		} else if !ok {
-			logger.Debug("another replica holds the poll lease; skipping")
+			logger.Debug("another qualitywatch process holds this source's poll lease; skipping this tick", "owner_self", s.owner)
 			j.Poller.Metrics.Polled(name, "skipped", now)
 			return
 		}

@@ -16,7 +16,7 @@ import (
 // survives restarts, kill -9 included, and is shared by replicas.
 type Store struct {
 	seen   jetstream.KeyValue
-	state  jetstream.KeyValue
+	state  jetstream.KeyValue // source state: never expires
 	leases jetstream.KeyValue
 }
 
@@ -36,7 +36,7 @@ func OpenStore(ctx context.Context, js jetstream.JetStream) (*Store, error) {
 	for _, b := range []struct {
 		name string
 		dst  *jetstream.KeyValue
-	}{{bus.SeenBucket, &s.seen}, {bus.StateBucket, &s.state}, {bus.LeaseBucket, &s.leases}} {
+	}{{bus.SeenBucket, &s.seen}, {bus.SourcesBucket, &s.state}, {bus.LeaseBucket, &s.leases}} {
 		kv, err := js.KeyValue(ctx, b.name)
 		if err != nil {
 			return nil, fmt.Errorf("open bucket %s: %w", b.name, err)
@@ -94,6 +94,24 @@ func (s *Store) SaveState(ctx context.Context, source string, st SourceState) er
 	}
 	if _, err := s.state.Put(ctx, stateKey(source), b); err != nil {
 		return fmt.Errorf("save source state: %w", err)
+	}
+	return nil
+}
+
+// ReleaseLease gives up the poll lease on source if owner holds it.
+func (s *Store) ReleaseLease(ctx context.Context, source, owner string) error {
+	e, err := s.leases.Get(ctx, "poll."+source)
+	if bus.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read poll lease: %w", err)
+	}
+	if string(e.Value()) != owner {
+		return nil
+	}
+	if err := s.leases.Delete(ctx, "poll."+source, jetstream.LastRevision(e.Revision())); err != nil && !bus.IsNotFound(err) {
+		return fmt.Errorf("release poll lease: %w", err)
 	}
 	return nil
 }

@@ -15,7 +15,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,8 +31,8 @@ import (
 	"github.com/qualitywatch/qualitywatch/watcher"
 )
 
-// ShutdownTimeout bounds an orderly stop.
-const ShutdownTimeout = 10 * time.Second
+// ShutdownTimeout bounds an orderly stop: the sum of its steps' shares.
+const ShutdownTimeout = pollsGrace + consumersGrace + closeGrace
 
 // App is a built daemon, ready to run.
 type App struct {
@@ -106,10 +105,9 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		})
 	}
-	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
+	// Every notifier's consumer exists before the stage publishes anything:
+	// a new notifier starts with the alerts published from then on.
 	for _, n := range a.notifiers {
-		// The consumer must exist before anything is polled: a new notifier
-		// starts with the alerts published from then on.
 		r, err := n.runner(conn.JS, a.metrics)
 		if err == nil {
 			err = r.EnsureConsumer(ctx)
@@ -122,6 +120,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		goRun("notifier "+n.name, r.Run)
 	}
+	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
 
 	pollCtx, stopPolls := context.WithCancel(context.WithoutCancel(ctx))
 	sched, err := a.startWatchers(pollCtx, conn)
@@ -143,31 +142,50 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.health.setRunning(false)
 	a.logger.Info("stopping")
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancelShutdown()
+	a.shutdown(sched, stopPolls, stopConsumers, &wg, conn, stopHTTP)
+	return runErr
+}
 
-	// 1. No new polls; give polls in flight part of the budget, then cancel them.
+// Shares of ShutdownTimeout for each step of an orderly stop.
+const (
+	pollsGrace     = 3 * time.Second // polls in flight finish, then are cancelled
+	consumersGrace = 5 * time.Second // consumers finish the message in hand
+	closeGrace     = 2 * time.Second // drain NATS, stop the embedded server and HTTP
+)
+
+// shutdown stops everything in order within ShutdownTimeout. What does not
+// finish in its share is logged and left: an alert in hand that was not
+// acknowledged is redelivered after a restart, so nothing is lost.
+func (a *App) shutdown(sched *watcher.Scheduler, stopPolls, stopConsumers context.CancelFunc, wg *sync.WaitGroup,
+	conn *bus.Conn, stopHTTP func(context.Context) error) {
+	start := time.Now()
+	// 1. No new polls; polls in flight get their share, then are cancelled.
 	polls := sched.Stop()
 	select {
 	case <-polls.Done():
-	case <-time.After(ShutdownTimeout / 3):
+	case <-time.After(pollsGrace):
 		a.logger.Warn("polls still running at shutdown; cancelling them")
 	}
 	stopPolls()
 	<-polls.Done()
+	releaseCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+	sched.ReleaseLeases(releaseCtx)
+	cancel()
 	// 2. Consumers finish the message in hand and stop.
 	stopConsumers()
-	waitOrTimeout(shutdownCtx, &wg, a.logger)
+	consumersCtx, cancel := context.WithTimeout(context.Background(), consumersGrace)
+	waitOrTimeout(consumersCtx, wg, a.logger)
+	cancel()
 	// 3. Drain the connection, stop the embedded server, close HTTP.
-	errs := []error{runErr}
-	if err := conn.Close(shutdownCtx); err != nil {
-		errs = append(errs, err)
+	closeCtx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	if err := conn.Close(closeCtx); err != nil {
+		a.logger.Warn("nats did not drain in time; closed it", "err", err)
 	}
-	if err := stopHTTP(shutdownCtx); err != nil {
-		errs = append(errs, err)
+	if err := stopHTTP(closeCtx); err != nil {
+		a.logger.Warn("http server did not stop in time", "err", err)
 	}
-	a.logger.Info("stopped")
-	return errors.Join(errs...)
+	a.logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 }
 
 func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup, logger *slog.Logger) {
@@ -226,10 +244,16 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 	fetcher := &watcher.Fetcher{
 		UserAgent: a.userAgent(),
 		MaxBytes:  a.cfg.Watch.MaxBytes,
+		Timeout:   a.cfg.MaxFetchTimeout(),
 	}
 	pub := watcher.NewPublisher(conn.JS)
-	host, _ := os.Hostname()
-	sched := watcher.NewScheduler(a.logger, loc, fmt.Sprintf("%s-%d", host, os.Getpid()))
+	// The lease owner is the host name: stable across restarts, so a
+	// restarted process is not locked out by its own previous lease.
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = fmt.Sprintf("pid-%d", os.Getpid())
+	}
+	sched := watcher.NewScheduler(a.logger, loc, host)
 	var jobs []watcher.Job
 	for i, s := range a.cfg.Sources {
 		spec, err := config.ParseSchedule(s.Schedule, loc)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,15 +48,22 @@ type Notifier struct {
 func BuildNotifier(cfg *config.Config, idx int, stdout io.Writer) (Notifier, error) {
 	nc := cfg.Notifiers[idx]
 	path := fmt.Sprintf("notifiers[%d]", idx)
-	ch, err := buildChannel(nc, stdout)
-	if err != nil {
-		return Notifier{}, fmt.Errorf("%s (%s): %w", path, nc.Name, err)
-	}
-	opts, err := deliveryOptions(nc)
-	if err != nil {
-		return Notifier{}, fmt.Errorf("%s (%s): %w", path, nc.Name, err)
+	ch, chErr := buildChannel(nc, stdout)
+	opts, optErr := deliveryOptions(nc)
+	if err := errors.Join(chErr, optErr); err != nil {
+		return Notifier{}, prefixLines(path+": ", err)
 	}
 	return Notifier{Name: nc.Name, Channel: ch, Options: opts}, nil
+}
+
+// prefixLines puts prefix before every line of err, so that each problem
+// of a joined error names its entry.
+func prefixLines(prefix string, err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 // buildNotifiers constructs every notifier, reporting every problem.

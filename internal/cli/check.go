@@ -42,7 +42,7 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent}
+	f := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
 	var failed int
 	for _, s := range sources {
 		items, err := checkSource(ctx, f, s, cls)
