@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,7 +38,32 @@ type Feed struct {
 // entities (&nbsp;) and bare ampersands ("R&D") are accepted. Anything else,
 // such as a truncated character reference or a missing end tag, is an error
 // naming its line, rather than a feed whose text is silently cut.
+//
+// Dates that carry no zone ("2026-11-05 10:00:00", common on Chinese sites)
+// are taken as China Standard Time; ParseIn names another zone.
 func Parse(body []byte, contentType string) (Feed, error) {
+	return ParseIn(body, contentType, chinaStandardTime())
+}
+
+// chinaStandardTime is UTC+8, the zone of the sites this program watches.
+func chinaStandardTime() *time.Location { return time.FixedZone("CST", 8*60*60) }
+
+// zoneSuffix recognises a date string that ends with a zone.
+var zoneSuffix = regexp.MustCompile(`(?i)(z|[+-]\d{2}:?\d{2}|\b(gmt|utc|ut|[a-z]{1,2}[sd]t|cst|hkt|jst|sgt)\b)\s*$`)
+
+// inZone reads the wall clock of t (parsed as UTC from raw, which named no
+// zone) in loc instead.
+func inZone(raw string, t time.Time, loc *time.Location) time.Time {
+	if t.IsZero() || loc == nil || t.Location() != time.UTC || zoneSuffix.MatchString(strings.TrimSpace(raw)) {
+		return t
+	}
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), loc)
+}
+
+// ParseIn is Parse with loc as the zone of dates that name none.
+func ParseIn(body []byte, contentType string, loc *time.Location) (Feed, error) {
 	text, charset, err := DecodeUTF8(body, contentType)
 	if err != nil {
 		return Feed{}, fmt.Errorf("parse feed: %w", err)
@@ -68,12 +94,12 @@ func Parse(body []byte, contentType string) (Feed, error) {
 		if it == nil {
 			continue
 		}
-		f.Entries = append(f.Entries, entryOf(it))
+		f.Entries = append(f.Entries, entryOf(it, loc))
 	}
 	return f, nil
 }
 
-func entryOf(it *gofeed.Item) Entry {
+func entryOf(it *gofeed.Item, loc *time.Location) Entry {
 	e := Entry{
 		GUID:    strings.TrimSpace(it.GUID),
 		Link:    strings.TrimSpace(it.Link),
@@ -85,10 +111,10 @@ func entryOf(it *gofeed.Item) Entry {
 		e.Link = strings.TrimSpace(it.Links[0])
 	}
 	if it.PublishedParsed != nil {
-		e.Published = *it.PublishedParsed
+		e.Published = inZone(it.Published, *it.PublishedParsed, loc)
 	}
 	if it.UpdatedParsed != nil {
-		e.Updated = *it.UpdatedParsed
+		e.Updated = inZone(it.Updated, *it.UpdatedParsed, loc)
 	}
 	if e.Published.IsZero() {
 		e.Published = e.Updated

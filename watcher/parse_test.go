@@ -184,3 +184,32 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestDatesWithoutZoneAreLocal(t *testing.T) {
+	feed := []byte(`<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
+<item><guid>a</guid><title>无时区</title><pubDate>2026-11-05 10:00:00</pubDate></item>
+<item><guid>b</guid><title>有时区</title><pubDate>Thu, 05 Nov 2026 10:00:00 +0000</pubDate></item>
+<item><guid>c</guid><title>Z</title><pubDate>2026-11-05T10:00:00Z</pubDate></item>
+</channel></rss>`)
+	f, err := Parse(feed, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{
+		time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC), // 10:00 in China
+		time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC),
+	}
+	for i, e := range f.Entries {
+		if !e.Published.Equal(want[i]) {
+			t.Errorf("%s: published %v, want %v", e.Title, e.Published.UTC(), want[i])
+		}
+	}
+	f, err = ParseIn(feed, "", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Entries[0].Published; !got.Equal(time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("ParseIn UTC: %v", got)
+	}
+}

@@ -54,6 +54,8 @@ type Poller struct {
 	Metrics    Metrics
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Location is the zone of feed dates that name none (nil: UTC+8).
+	Location *time.Location
 }
 
 // maxTextRunes bounds the text attached to an item and classified.
@@ -99,7 +101,11 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		p.Metrics.Polled(name, "not_modified", now)
 		return Result{NotModified: true}, nil
 	}
-	feed, err := Parse(resp.Body, resp.ContentType)
+	loc := p.Location
+	if loc == nil {
+		loc = chinaStandardTime()
+	}
+	feed, err := ParseIn(resp.Body, resp.ContentType, loc)
 	if err != nil {
 		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}

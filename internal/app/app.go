@@ -269,6 +269,7 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 				Classifier: a.classify,
 				Metrics:    a.metrics,
 				Logger:     a.logger.With("source", s.Name),
+				Location:   loc,
 			},
 			Schedule: spec,
 			Jitter:   a.jitter(spec),
