@@ -18,11 +18,26 @@ import (
 )
 
 // Notifier delivers alerts to one target. One alert is an ordinary message;
-// several alerts form a digest and must be sent as one message. Notify returns
+// several alerts form a digest and must be sent as one message (a channel
+// that cannot carry every alert of a digest in one message implements
+// Fitter, and is only given as many as fit). Notify returns
 // nil only when the target accepted the message. A returned error is treated
 // as transient (retried) unless it is marked with Permanent.
 type Notifier interface {
 	Notify(ctx context.Context, alerts ...alert.Alert) error
+}
+
+// Fitter is implemented by channels whose messages have a size limit. Fit
+// reports how many of alerts, taken from the first, one message can carry
+// in full (at least 1 when alerts is non-empty). The delivery runtime sends a
+// digest as several messages when it does not fit in one, so no alert is
+// ever left out.
+//
+// Fit must agree with Notify: Notify(alerts[:Fit(alerts...)]...) shows every
+// alert it was given (one alert always fits; its text may be shortened). Fit
+// of no alerts is 0.
+type Fitter interface {
+	Fit(alerts ...alert.Alert) int
 }
 
 // Error is a delivery failure with what the target said about retrying.

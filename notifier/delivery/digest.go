@@ -22,9 +22,10 @@ import (
 //
 // At the due time the runner moves "due" to the next tick with a
 // compare-and-set (only one replica wins), waits out quiet hours, sends every
-// stored alert in one Notify, writes their delivered marks, then deletes
-// them. Alerts already marked delivered (a crash after the send) are dropped
-// from the window instead of being sent again.
+// stored alert in one Notify (or in several, when the channel's size limit
+// says they do not fit in one: see sendDigest), writes their delivered marks,
+// then deletes them. Alerts already marked delivered (a crash after the
+// send) are dropped from the window instead of being sent again.
 
 func digestItemKey(name, alertID string) string {
 	return "digest." + name + ".item." + idHash(alertID)
@@ -137,47 +138,6 @@ func (s *session) loadDue(ctx context.Context) (dueState, uint64, error) {
 		return dueState{}, 0, fmt.Errorf("restart window: %w", err)
 	}
 	return fresh, rev, nil
-}
-
-// sendDigest sends every stored alert as one message. It returns an error
-// only when the alerts are still stored (interrupted, or the bucket failed).
-func (s *session) sendDigest(ctx context.Context) error {
-	if _, ok := s.waitQuiet(ctx); !ok {
-		return ctx.Err()
-	}
-	items, err := s.loadWindow(ctx)
-	if err != nil || len(items) == 0 {
-		return err
-	}
-	alerts := make([]alert.Alert, len(items))
-	for i, it := range items {
-		alerts[i] = it.alert
-	}
-	res := s.deliver(ctx, alerts)
-	switch res.kind {
-	case resultInterrupted:
-		return fmt.Errorf("digest of %d alerts interrupted: %w", len(items), context.Canceled)
-	case resultDelivered:
-		s.markDelivered(ctx, alerts...)
-		s.m.Delivered(s.o.Name, len(alerts))
-		s.log.Info("digest sent", "alerts", len(alerts), "attempts", res.attempts)
-		s.forget(ctx, items)
-		return nil
-	}
-	sctx, cancel := settleContext(ctx)
-	defer cancel()
-	var buried []windowItem
-	for _, it := range items {
-		if err := deadLetter(sctx, s.js, s.o.Name, it.stored.Alert, it.stored.Subject, it.alert.ID, res.err, res.attempts); err != nil {
-			s.log.Error("dead letter not stored, kept for the next window", "alert_id", it.alert.ID, "err", err)
-			continue
-		}
-		s.m.DeadLettered(s.o.Name)
-		buried = append(buried, it)
-	}
-	s.log.Error("digest dead-lettered", "alerts", len(buried), "attempts", res.attempts, "err", res.err)
-	s.forget(ctx, buried)
-	return nil
 }
 
 type windowItem struct {

@@ -28,7 +28,11 @@
 //  6. Digest notifiers store each admitted alert in the state bucket and ack
 //     it. At each tick of the digest schedule (deferred past quiet hours) one
 //     Notify carries every stored alert; the stored due time survives
-//     restarts, and a compare-and-set on it lets only one replica send.
+//     restarts, and a compare-and-set on it lets only one replica send. When
+//     the notifier is a notifier.Fitter whose size limit the digest exceeds,
+//     the window goes out as consecutive messages of as many alerts as fit,
+//     each retried on its own and marked delivered once accepted, so no alert
+//     is left out of a message or sent twice.
 //  7. When ctx is cancelled Run stops pulling, gives an in-flight Notify a
 //     bounded grace period, naks what it still holds (with the remaining
 //     delay, so a retry schedule or quiet window is kept) and returns.

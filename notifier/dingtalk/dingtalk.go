@@ -96,7 +96,7 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	text, err := n.renderer.Markdown(maxTextBytes, alerts...)
+	text, err := n.renderer.Render(markdownFormat(), alerts...)
 	if err != nil {
 		return notifier.Permanent(0, fmt.Errorf("dingtalk: %w", err))
 	}
@@ -134,7 +134,27 @@ func Sign(secret, timestamp string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// markdownFormat is how Notify renders the markdown, and what Fit measures.
+func markdownFormat() message.Format {
+	return message.Format{Markdown: true, MaxBytes: maxTextBytes}
+}
+
+// Fit reports how many of alerts, from the first, one message carries in
+// full: a digest that does not fit within maxTextBytes is sent by the delivery
+// runtime as several messages instead of leaving alerts out. When the
+// renderer fails, it reports 1, so each alert is tried on its own.
+func (n *Notifier) Fit(alerts ...alert.Alert) int {
+	k, err := n.renderer.Fit(markdownFormat(), alerts...)
+	if err != nil {
+		return min(1, len(alerts))
+	}
+	return k
+}
+
 // String names the robot without its access token.
 func (n *Notifier) String() string { return "dingtalk " + httpsend.RedactURL(n.url.String()) }
 
-var _ notifier.Notifier = (*Notifier)(nil)
+var (
+	_ notifier.Notifier = (*Notifier)(nil)
+	_ notifier.Fitter   = (*Notifier)(nil)
+)

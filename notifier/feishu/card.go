@@ -75,11 +75,11 @@ func (n *Notifier) buildCard(alerts []alert.Alert) (card, error) {
 	switch {
 	case r.HasTemplate():
 		var err error
-		if content, err = r.Markdown(maxContentBytes, alerts...); err != nil {
+		if content, err = r.Render(templateFormat(), alerts...); err != nil {
 			return c, err
 		}
 	case d.Digest:
-		content = digestContent(d)
+		content, _ = digestContent(d)
 	default:
 		content = singleContent(d)
 	}
@@ -90,6 +90,28 @@ func (n *Notifier) buildCard(alerts []alert.Alert) (card, error) {
 		}}})
 	}
 	return c, nil
+}
+
+// fit is how many of alerts, from the first, one card carries in full,
+// measured on the same content buildCard lays out (see notifier.Fitter).
+func (n *Notifier) fit(alerts []alert.Alert) (int, error) {
+	r := n.renderer
+	if r.HasTemplate() {
+		return r.Fit(templateFormat(), alerts...)
+	}
+	return message.FitWhole(len(alerts), func(k int) (int, error) {
+		d := r.Data(message.EscapeMarkdown, alerts[:k]...)
+		if !d.Digest {
+			return k, nil
+		}
+		_, shown := digestContent(d)
+		return shown, nil
+	})
+}
+
+// templateFormat is how a user template's content is rendered.
+func templateFormat() message.Format {
+	return message.Format{Markdown: true, MaxBytes: maxContentBytes}
 }
 
 func singleContent(d message.Data) string {
@@ -113,7 +135,8 @@ func singleContent(d message.Data) string {
 }
 
 // digestContent lists as many whole entries as fit, then how many did not.
-func digestContent(d message.Data) string {
+// It returns the content and how many alerts it shows.
+func digestContent(d message.Data) (string, int) {
 	l := d.L
 	var b strings.Builder
 	for i, a := range d.Alerts {
@@ -136,12 +159,12 @@ func digestContent(d message.Data) string {
 		more := fmt.Sprintf("\n\n"+l.More, len(d.Alerts)-i)
 		if b.Len()+2+e.Len()+len(more) > maxContentBytes && i > 0 {
 			b.WriteString(more)
-			return b.String()
+			return b.String(), i
 		}
 		if i > 0 {
 			b.WriteString("\n\n")
 		}
 		b.WriteString(e.String())
 	}
-	return message.TruncateBytes(b.String(), maxContentBytes)
+	return message.TruncateBytes(b.String(), maxContentBytes), len(d.Alerts)
 }

@@ -102,6 +102,17 @@ func Sign(secret, timestamp string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// Fit reports how many of alerts, from the first, one card carries in full;
+// the delivery runtime sends the rest of a digest in further cards. When
+// rendering fails, it reports 1, so each alert is tried on its own.
+func (n *Notifier) Fit(alerts ...alert.Alert) int {
+	k, err := n.fit(alerts)
+	if err != nil {
+		return min(1, len(alerts))
+	}
+	return k
+}
+
 // String names the bot without its token.
 func (n *Notifier) String() string { return "feishu " + httpsend.RedactURL(n.url) }
 
@@ -155,4 +166,7 @@ func rateLimited(msg string) bool {
 	return strings.Contains(msg, "too many") || strings.Contains(msg, "frequency") || strings.Contains(msg, "rate limit")
 }
 
-var _ notifier.Notifier = (*Notifier)(nil)
+var (
+	_ notifier.Notifier = (*Notifier)(nil)
+	_ notifier.Fitter   = (*Notifier)(nil)
+)

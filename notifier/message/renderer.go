@@ -114,8 +114,16 @@ func (r *Renderer) Markdown(maxBytes int, alerts ...alert.Alert) (string, error)
 
 // Render renders the body of a message carrying alerts in format f.
 func (r *Renderer) Render(f Format, alerts ...alert.Alert) (string, error) {
+	out, _, err := r.render(f, alerts)
+	return out, err
+}
+
+// render renders alerts in format f and reports how many it shows: all of
+// them, or the most that fit within f's limits (at least 1), the rest
+// counted in Data.More.
+func (r *Renderer) render(f Format, alerts []alert.Alert) (string, int, error) {
 	if len(alerts) == 0 {
-		return "", fmt.Errorf("render: no alerts")
+		return "", 0, fmt.Errorf("render: no alerts")
 	}
 	t, esc := r.text, f.Escape
 	if f.Markdown {
@@ -139,7 +147,7 @@ func (r *Renderer) Render(f Format, alerts ...alert.Alert) (string, error) {
 	}
 	out, err := exec(len(all))
 	if err != nil || f.fits(out) || len(all) == 1 {
-		return f.cut(out), err
+		return f.cut(out), len(all), err
 	}
 	// Find the most alerts that fit: fits(exec(lo)) holds or lo == 1.
 	lo, hi := 1, len(all)-1
@@ -147,7 +155,7 @@ func (r *Renderer) Render(f Format, alerts ...alert.Alert) (string, error) {
 		mid := (lo + hi + 1) / 2
 		s, err := exec(mid)
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		if f.fits(s) {
 			lo = mid
@@ -156,7 +164,7 @@ func (r *Renderer) Render(f Format, alerts ...alert.Alert) (string, error) {
 		}
 	}
 	out, err = exec(lo)
-	return f.cut(out), err
+	return f.cut(out), lo, err
 }
 
 func (f Format) fits(s string) bool {

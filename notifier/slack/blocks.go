@@ -74,15 +74,11 @@ func link(safeURL, escapedTitle string) string {
 // build lays out the message for alerts.
 func (n *Notifier) build(alerts []alert.Alert) (webhookMessage, error) {
 	r := n.renderer
-	shortened := make([]alert.Alert, len(alerts))
-	for i, a := range alerts {
-		a.Title = message.TruncateRunes(message.OneLine(a.Title), maxTitleRunes)
-		shortened[i] = a
-	}
+	shortened := shorten(alerts)
 	msg := webhookMessage{Text: message.TruncateRunes(Escape(r.Title(shortened...)), maxSectionRunes)}
 	l := r.Labels()
 	if r.HasTemplate() {
-		body, err := r.Render(message.Format{Escape: Escape, MaxRunes: maxSectionRunes}, shortened...)
+		body, err := r.Render(templateFormat(), shortened...)
 		if err != nil {
 			return msg, err
 		}
@@ -98,8 +94,42 @@ func (n *Notifier) build(alerts []alert.Alert) (webhookMessage, error) {
 		msg.Blocks = single(d)
 		return msg, nil
 	}
-	msg.Blocks = digest(d)
+	msg.Blocks, _ = digest(d)
 	return msg, nil
+}
+
+// fit is how many of alerts, from the first, one message carries in full,
+// measured on the same layout build uses (see notifier.Fitter).
+func (n *Notifier) fit(alerts []alert.Alert) (int, error) {
+	r := n.renderer
+	shortened := shorten(alerts)
+	if r.HasTemplate() {
+		return r.Fit(templateFormat(), shortened...)
+	}
+	return message.FitWhole(len(shortened), func(k int) (int, error) {
+		d := r.Data(Escape, shortened[:k]...)
+		if !d.Digest {
+			return k, nil
+		}
+		_, shown := digest(d)
+		return shown, nil
+	})
+}
+
+// shorten bounds every alert's title so that a title with its link always
+// fits in a section.
+func shorten(alerts []alert.Alert) []alert.Alert {
+	out := make([]alert.Alert, len(alerts))
+	for i, a := range alerts {
+		a.Title = message.TruncateRunes(message.OneLine(a.Title), maxTitleRunes)
+		out[i] = a
+	}
+	return out
+}
+
+// templateFormat is how a user template's body is rendered.
+func templateFormat() message.Format {
+	return message.Format{Escape: Escape, MaxRunes: maxSectionRunes}
 }
 
 // single lays out one alert: a header, the linked title with its facts as
@@ -127,8 +157,9 @@ func single(d message.Data) []block {
 
 // digest lays out several alerts: a header, then entries packed into
 // sections of at most 3000 characters, within the block and size budgets,
-// then "…and N more" for the alerts that did not fit.
-func digest(d message.Data) []block {
+// then "…and N more" for the alerts that did not fit. It returns the blocks
+// and how many alerts they show.
+func digest(d message.Data) ([]block, int) {
 	l := d.L
 	blocks := []block{header(d.Title)}
 	var cur strings.Builder
@@ -163,7 +194,7 @@ func digest(d message.Data) []block {
 	if more := len(d.Alerts) - shown; more > 0 {
 		blocks = append(blocks, contextBlock(fmt.Sprintf(l.More, more)))
 	}
-	return blocks
+	return blocks, shown
 }
 
 func digestEntry(i int, a message.AlertView, l message.Labels) string {

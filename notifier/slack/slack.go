@@ -6,8 +6,10 @@
 // links go through message.SafeLink before they are placed in <url|text>.
 // Messages stay within Block Kit's limits: header ≤ 150 characters, section
 // text ≤ 3000, ≤ 50 blocks, and a digest's text is kept well under the size
-// at which Slack answers msg_blocks_too_long; alerts that do not fit are
-// counted in a closing "…and N more" line.
+// at which Slack answers msg_blocks_too_long. Fit tells the delivery runtime
+// how many alerts of a digest one message carries, and it sends the rest in
+// further messages; given more, Notify counts those left out in a closing
+// "…and N more" line.
 //
 // Slack answers 200 "ok"; 429 with Retry-After (transient); 400
 // invalid_payload, 403, 404 no_service and 410 are permanent (see httpsend).
@@ -68,7 +70,22 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
 	return err
 }
 
+// Fit reports how many of alerts, from the first, one message carries in
+// full within Block Kit's limits; the delivery runtime sends the rest of a
+// digest in further messages. When rendering fails, it reports 1, so each
+// alert is tried on its own.
+func (n *Notifier) Fit(alerts ...alert.Alert) int {
+	k, err := n.fit(alerts)
+	if err != nil {
+		return min(1, len(alerts))
+	}
+	return k
+}
+
 // String names the target without its secret path.
 func (n *Notifier) String() string { return "slack " + httpsend.RedactURL(n.url) }
 
-var _ notifier.Notifier = (*Notifier)(nil)
+var (
+	_ notifier.Notifier = (*Notifier)(nil)
+	_ notifier.Fitter   = (*Notifier)(nil)
+)

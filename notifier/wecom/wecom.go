@@ -3,9 +3,11 @@
 //
 //	{"msgtype":"markdown","markdown":{"content":"### 质量预警：…"}}
 //
-// content is at most 4096 bytes of UTF-8: a digest leaves out whole alerts
-// ("……另有 N 条未显示") and what still does not fit is cut at a character
-// boundary. Feed text is neutralised with message.EscapeMarkdown, so it can
+// content is at most 4096 bytes of UTF-8. Fit tells the delivery runtime how
+// many alerts of a digest one message carries in full, and it sends the rest
+// in further messages; given more, Notify would leave whole alerts out
+// ("……另有 N 条未显示"). The text of a single alert that does not fit is cut
+// at a character boundary. Feed text is neutralised with message.EscapeMarkdown, so it can
 // neither link nor mention (<@userid>) nor color (<font>).
 //
 // The robot answers {"errcode":0,"errmsg":"ok"}; 45009 (api freq out of
@@ -74,7 +76,7 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	content, err := n.renderer.Markdown(maxContentBytes, alerts...)
+	content, err := n.renderer.Render(markdownFormat(), alerts...)
 	if err != nil {
 		return notifier.Permanent(0, fmt.Errorf("wecom: %w", err))
 	}
@@ -83,6 +85,23 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
 		return err
 	}
 	return check(resp, n.url)
+}
+
+// markdownFormat is how Notify renders the markdown, and what Fit measures.
+func markdownFormat() message.Format {
+	return message.Format{Markdown: true, MaxBytes: maxContentBytes}
+}
+
+// Fit reports how many of alerts, from the first, one message carries in
+// full: a digest that does not fit within maxContentBytes is sent by the delivery
+// runtime as several messages instead of leaving alerts out. When the
+// renderer fails, it reports 1, so each alert is tried on its own.
+func (n *Notifier) Fit(alerts ...alert.Alert) int {
+	k, err := n.renderer.Fit(markdownFormat(), alerts...)
+	if err != nil {
+		return min(1, len(alerts))
+	}
+	return k
 }
 
 // String names the robot without its key.
@@ -123,4 +142,7 @@ func check(resp *httpsend.Response, target string) error {
 	}
 }
 
-var _ notifier.Notifier = (*Notifier)(nil)
+var (
+	_ notifier.Notifier = (*Notifier)(nil)
+	_ notifier.Fitter   = (*Notifier)(nil)
+)
