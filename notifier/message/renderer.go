@@ -95,8 +95,9 @@ type Format struct {
 	// it. nil: EscapeMarkdown for Markdown, none (OneLine) for plain text.
 	Escape func(string) string
 	// MaxBytes and MaxRunes bound the body (0: unbounded). Whole alerts are
-	// left out of a digest first (Data.More counts them); what still does not
-	// fit is cut at a character boundary.
+	// left out of a digest first (Data.More counts them; Fit says how many
+	// are shown, so that the caller can send the rest in another message);
+	// what still does not fit is cut at a character boundary.
 	MaxBytes int
 	MaxRunes int
 }
