@@ -54,8 +54,9 @@ const (
 	// notifier.
 	MaxRetryAfter = time.Hour
 	// ShutdownGrace is how long an in-flight Notify may run on after Run's
-	// context is cancelled.
-	ShutdownGrace = 10 * time.Second
+	// context is cancelled. It fits inside the daemon's 5 s share for
+	// consumers, so what is cut short is naked while NATS is still up.
+	ShutdownGrace = 4 * time.Second
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
