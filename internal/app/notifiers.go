@@ -84,7 +84,11 @@ func buildNotifiers(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (
 // buildChannel maps one notifier's config onto its channel package. Every
 // channel is wired here, explicitly: no registry.
 func buildChannel(nc config.Notifier, stdout io.Writer) (notifier.Notifier, error) {
-	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template})
+	loc, err := time.LoadLocation(nc.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template, Location: loc})
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}

@@ -115,7 +115,7 @@ func TestCardWireFormat(t *testing.T) {
 		t.Fatalf("elements = %+v, want a div and an action", b.Card.Elements)
 	}
 	div := b.Card.Elements[0]
-	want := "**来源**：weifang-news\n**发布时间**：2024-10-08T09:00:00+08:00\n**地区**：潍坊、山东省\n**类别**：抽检、召回\n**评分**：0.93\n**命中词**：抽检、不合格\n\n本期共抽检食品"
+	want := "**来源**：weifang-news\n**发布时间**：2024-10-08 09:00\n**地区**：潍坊、山东省\n**类别**：抽检、召回\n**评分**：0.93\n**命中词**：抽检、不合格\n\n本期共抽检食品"
 	if div.Tag != "div" || div.Text.Tag != "lark_md" || !strings.HasPrefix(div.Text.Content, want) {
 		t.Errorf("div = %+v, want content starting %q", div, want)
 	}

@@ -3,6 +3,7 @@ package message
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 )
@@ -66,8 +67,8 @@ func (r *Renderer) Data(esc func(string) string, alerts ...alert.Alert) Data {
 			Title:         esc(OneLine(a.Title)),
 			Link:          SafeLink(a.Link),
 			Source:        esc(a.Source),
-			Published:     esc(a.Published),
-			Detected:      esc(a.Detected),
+			Published:     esc(r.localTime(a.Published)),
+			Detected:      esc(r.localTime(a.Detected)),
 			Summary:       esc(TruncateRunes(OneLine(a.Summary), summaryRunes)),
 			Score:         strconv.FormatFloat(a.Score, 'f', 2, 64),
 			RegionSlugs:   mapStrings(a.Regions, esc),
@@ -114,4 +115,14 @@ func mapStrings(in []string, f func(string) string) []string {
 		out = append(out, f(s))
 	}
 	return out
+}
+
+// localTime shows an RFC 3339 time as a reader in the renderer's zone reads
+// a clock ("2026-11-05 10:00"); anything else is shown as it is.
+func (r *Renderer) localTime(rfc3339 string) string {
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return rfc3339
+	}
+	return t.In(r.loc).Format("2006-01-02 15:04")
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 )
@@ -30,13 +31,15 @@ var builtin embed.FS
 
 // Options configure a Renderer.
 type Options struct {
-	Locale       string // "zh" (default) or "en"
-	TemplateFile string // optional text/template file replacing the body
+	Locale       string         // "zh" (default) or "en"
+	TemplateFile string         // optional text/template file replacing the body
+	Location     *time.Location // zone for the times shown; nil: UTC+8 (China)
 }
 
 // Renderer renders alerts. It is safe for concurrent use.
 type Renderer struct {
 	locale   string
+	loc      *time.Location
 	text     *template.Template
 	markdown *template.Template
 	custom   *template.Template // nil without Options.TemplateFile
@@ -46,7 +49,10 @@ type Renderer struct {
 // template file, and tries the user's template on a sample alert and digest
 // so that a mistake is reported now, naming the file.
 func NewRenderer(opts Options) (*Renderer, error) {
-	r := &Renderer{locale: opts.Locale}
+	r := &Renderer{locale: opts.Locale, loc: opts.Location}
+	if r.loc == nil {
+		r.loc = time.FixedZone("CST", 8*60*60)
+	}
 	switch opts.Locale {
 	case "":
 		r.locale = LocaleZH

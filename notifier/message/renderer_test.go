@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
@@ -188,5 +189,28 @@ func TestRenderNoAlerts(t *testing.T) {
 	r := newRenderer(t, message.Options{})
 	if _, err := r.Text(); err == nil {
 		t.Error("Text() with no alerts: want an error")
+	}
+}
+
+func TestTimesShownInTheReadersZone(t *testing.T) {
+	a := messagetest.Alert(1)
+	a.Published = "2024-10-08T01:00:00Z"
+	for _, tt := range []struct {
+		name string
+		loc  *time.Location
+		want string
+	}{
+		{"default is China time", nil, "2024-10-08 09:00"},
+		{"configured zone", time.UTC, "2024-10-08 01:00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := message.NewRenderer(message.Options{Location: tt.loc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Data(message.OneLine, a).Alerts[0].Published; got != tt.want {
+				t.Fatalf("published shown as %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

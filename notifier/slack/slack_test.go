@@ -103,7 +103,7 @@ func TestNotifySingleAlertWireFormat(t *testing.T) {
 	if want := "*<https://news.example.org/weifang/1.html|潍坊市市场监管局发布第1期食品安全抽检信息>*"; facts.Type != "section" || facts.Text.Type != "mrkdwn" || facts.Text.Text != want {
 		t.Errorf("title section = %+v, want text %q", facts, want)
 	}
-	wantFields := []string{"*来源*\nweifang-news", "*地区*\n潍坊、山东省", "*类别*\n抽检、召回", "*评分*\n0.93", "*命中词*\n抽检、不合格", "*发布时间*\n2024-10-08T09:00:00+08:00"}
+	wantFields := []string{"*来源*\nweifang-news", "*地区*\n潍坊、山东省", "*类别*\n抽检、召回", "*评分*\n0.93", "*命中词*\n抽检、不合格", "*发布时间*\n2024-10-08 09:00"}
 	if len(facts.Fields) != len(wantFields) {
 		t.Fatalf("fields = %+v, want %q", facts.Fields, wantFields)
 	}
