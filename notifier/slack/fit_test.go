@@ -1,7 +1,6 @@
 package slack_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -46,35 +45,9 @@ func TestFitAgreesWithNotify(t *testing.T) {
 				}
 				return allText(<-f.requests)
 			}
-			rest := tt.alerts
-			if k := n.Fit(rest...); k < 2 || k >= len(rest) {
-				t.Fatalf("Fit of %d alerts = %d, want some but not all", len(rest), k)
-			}
-			sent, messages := 0, 0
-			for len(rest) > 0 {
-				k := n.Fit(rest...)
-				s := notify(rest[:k]...)
-				if strings.Contains(s, "……另有") {
-					t.Errorf("message for %d alerts leaves some out", k)
-				}
-				for _, a := range rest[:k] {
-					if !strings.Contains(s, a.Title) {
-						t.Errorf("message lacks %q", a.Title)
-					}
-				}
-				if k < len(rest) {
-					more := fmt.Sprintf("……另有 %d 条未显示", len(rest)-k)
-					if s := notify(rest...); !strings.Contains(s, more) {
-						t.Errorf("Fit said %d of %d, but Notify does not say %q", k, len(rest), more)
-					}
-				}
-				sent += k
-				messages++
-				rest = rest[k:]
-			}
-			if sent != len(tt.alerts) || messages < 2 {
-				t.Errorf("%d alerts in %d messages, want %d in several", sent, messages, len(tt.alerts))
-			}
+			// Block sizes have their own tests (blocks_test.go); here only
+			// that no alert is left out.
+			messagetest.CheckFit(t, n.Fit, notify, 1<<20, tt.alerts)
 		})
 	}
 }
