@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
-	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/dingtalk"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
@@ -206,23 +205,7 @@ func TestClassifiesAnswers(t *testing.T) {
 
 func checkErr(t *testing.T, err error, wantErr, wantPermanent bool, wantRetryAfter time.Duration) {
 	t.Helper()
-	if (err != nil) != wantErr {
-		t.Fatalf("Notify = %v, want error %v", err, wantErr)
-	}
-	if err == nil {
-		return
-	}
-	if got := notifier.IsPermanent(err); got != wantPermanent {
-		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, wantPermanent)
-	}
-	if got, _ := notifier.RetryAfter(err); got != wantRetryAfter {
-		t.Errorf("RetryAfter = %v, want %v", got, wantRetryAfter)
-	}
-	for _, secret := range []string{accessToken, secret} {
-		if strings.Contains(err.Error(), secret) {
-			t.Errorf("error leaks a secret: %v", err)
-		}
-	}
+	messagetest.CheckErr(t, err, wantErr, wantPermanent, wantRetryAfter, accessToken, secret)
 }
 
 func TestNewAndString(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/feishu"
 	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
 )
@@ -53,23 +52,7 @@ func TestClassifiesAnswers(t *testing.T) {
 
 func checkErr(t *testing.T, err error, wantErr, wantPermanent bool, wantRetryAfter time.Duration) {
 	t.Helper()
-	if (err != nil) != wantErr {
-		t.Fatalf("Notify = %v, want error %v", err, wantErr)
-	}
-	if err == nil {
-		return
-	}
-	if got := notifier.IsPermanent(err); got != wantPermanent {
-		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, wantPermanent)
-	}
-	if got, _ := notifier.RetryAfter(err); got != wantRetryAfter {
-		t.Errorf("RetryAfter = %v, want %v", got, wantRetryAfter)
-	}
-	for _, s := range []string{hookToken, secret} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("error leaks a secret: %v", err)
-		}
-	}
+	messagetest.CheckErr(t, err, wantErr, wantPermanent, wantRetryAfter, hookToken, secret)
 }
 
 func TestNewAndString(t *testing.T) {

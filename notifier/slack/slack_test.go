@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
-	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
 	"github.com/qualitywatch/qualitywatch/notifier/slack"
@@ -183,21 +182,7 @@ func TestNotifyClassifiesResponses(t *testing.T) {
 
 func checkErr(t *testing.T, err error, wantErr, wantPermanent bool, wantRetryAfter time.Duration) {
 	t.Helper()
-	if (err != nil) != wantErr {
-		t.Fatalf("Notify error = %v, want error %v", err, wantErr)
-	}
-	if err == nil {
-		return
-	}
-	if got := notifier.IsPermanent(err); got != wantPermanent {
-		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, wantPermanent)
-	}
-	if got, _ := notifier.RetryAfter(err); got != wantRetryAfter {
-		t.Errorf("RetryAfter = %v, want %v", got, wantRetryAfter)
-	}
-	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), secretPath) {
-		t.Errorf("error leaks the webhook path: %v", err)
-	}
+	messagetest.CheckErr(t, err, wantErr, wantPermanent, wantRetryAfter, "SECRET", secretPath)
 }
 
 func TestNewRejectsBadURL(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/qualitywatch/qualitywatch/alert"
-	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
 	"github.com/qualitywatch/qualitywatch/notifier/wecom"
@@ -166,21 +165,7 @@ func TestClassifiesAnswers(t *testing.T) {
 
 func checkErr(t *testing.T, err error, wantErr, wantPermanent bool, wantRetryAfter time.Duration) {
 	t.Helper()
-	if (err != nil) != wantErr {
-		t.Fatalf("Notify = %v, want error %v", err, wantErr)
-	}
-	if err == nil {
-		return
-	}
-	if got := notifier.IsPermanent(err); got != wantPermanent {
-		t.Errorf("IsPermanent(%v) = %v, want %v", err, got, wantPermanent)
-	}
-	if got, _ := notifier.RetryAfter(err); got != wantRetryAfter {
-		t.Errorf("RetryAfter = %v, want %v", got, wantRetryAfter)
-	}
-	if strings.Contains(err.Error(), key) {
-		t.Errorf("error leaks the key: %v", err)
-	}
+	messagetest.CheckErr(t, err, wantErr, wantPermanent, wantRetryAfter, key)
 }
 
 func TestNewAndString(t *testing.T) {
