@@ -137,7 +137,7 @@ func (p *Poller) handle(ctx context.Context, feed Feed, baseline bool, now time.
 		}
 		res.New++
 		if !baseline {
-			it := p.item(e, id, now)
+			it := BuildItem(p.Source.Name, e, id, now, p.Classifier)
 			if err := p.Publisher.PublishItem(ctx, it); err != nil {
 				return res, err
 			}
@@ -169,11 +169,6 @@ func oldestFirst(in []Entry) []Entry {
 	}
 	slices.SortStableFunc(entries, func(a, b Entry) int { return a.Published.Compare(b.Published) })
 	return entries
-}
-
-// Item builds the published item for an entry, with its verdict.
-func (p *Poller) item(e Entry, id string, now time.Time) alert.Item {
-	return BuildItem(p.Source.Name, e, id, now, p.Classifier)
 }
 
 // BuildItem turns a feed entry into the item published on the items stream,

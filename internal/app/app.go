@@ -40,7 +40,7 @@ type App struct {
 	logger    *slog.Logger
 	metrics   *metrics.Metrics
 	classify  watcher.Classifier
-	notifiers []builtNotifier
+	notifiers []Notifier
 	version   string
 	health    *health
 }
@@ -55,7 +55,7 @@ func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version st
 	if err := checkCategories(cfg, cls.Categories()); err != nil {
 		return nil, err
 	}
-	ns, err := buildNotifiers(cfg, stdout, logger)
+	ns, err := buildNotifiers(cfg, stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (a *App) Run(ctx context.Context) error {
 	// Every notifier's consumer exists before the stage publishes anything:
 	// a new notifier starts with the alerts published from then on.
 	for _, n := range a.notifiers {
-		r, err := n.runner(conn.JS, a.metrics)
+		r, err := n.runner(conn.JS, a.logger, a.metrics)
 		if err == nil {
 			err = r.EnsureConsumer(ctx)
 		}
@@ -116,9 +116,9 @@ func (a *App) Run(ctx context.Context) error {
 			stopConsumers()
 			wg.Wait()
 			_ = conn.Close(context.Background())
-			return fmt.Errorf("notifier %s: %w", n.name, err)
+			return fmt.Errorf("notifier %s: %w", n.Name, err)
 		}
-		goRun("notifier "+n.name, r.Run)
+		goRun("notifier "+n.Name, r.Run)
 	}
 	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
 

@@ -25,23 +25,16 @@ import (
 	"github.com/qualitywatch/qualitywatch/notifier/wecom"
 )
 
-// builtNotifier is a notifier with its delivery options, ready to run.
-type builtNotifier struct {
-	name   string
-	n      notifier.Notifier
-	opts   delivery.Options
-	logger *slog.Logger
-}
-
-func (b builtNotifier) runner(js jetstream.JetStream, m delivery.Metrics) (*delivery.Runner, error) {
-	return delivery.New(js, b.n, b.opts, b.logger, m)
-}
-
 // Notifier is one configured notifier: the channel and its delivery options.
 type Notifier struct {
 	Name    string
 	Channel notifier.Notifier
 	Options delivery.Options
+}
+
+// runner is the durable consumer that delivers this notifier's alerts.
+func (n Notifier) runner(js jetstream.JetStream, logger *slog.Logger, m delivery.Metrics) (*delivery.Runner, error) {
+	return delivery.New(js, n.Channel, n.Options, logger, m)
 }
 
 // BuildNotifier constructs the idx-th notifier of cfg.
@@ -67,8 +60,8 @@ func prefixLines(prefix string, err error) error {
 }
 
 // buildNotifiers constructs every notifier, reporting every problem.
-func buildNotifiers(cfg *config.Config, stdout io.Writer, logger *slog.Logger) ([]builtNotifier, error) {
-	var out []builtNotifier
+func buildNotifiers(cfg *config.Config, stdout io.Writer) ([]Notifier, error) {
+	var out []Notifier
 	var errs []error
 	for i := range cfg.Notifiers {
 		n, err := BuildNotifier(cfg, i, stdout)
@@ -76,7 +69,7 @@ func buildNotifiers(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, builtNotifier{name: n.Name, n: n.Channel, opts: n.Options, logger: logger})
+		out = append(out, n)
 	}
 	return out, errors.Join(errs...)
 }

@@ -42,10 +42,14 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	loc, err := time.LoadLocation(cfg.Watch.Timezone)
+	if err != nil {
+		return fmt.Errorf("watch.timezone: %w", err)
+	}
 	f := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
 	var failed int
 	for _, s := range sources {
-		items, err := checkSource(ctx, f, s, cls)
+		items, err := checkSource(ctx, f, s, cls, loc)
 		if err != nil {
 			failed++
 			fmt.Fprintf(env.Stdout, "== %s: %v\n", s.Name, err)
@@ -69,14 +73,14 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func checkSource(ctx context.Context, f *watcher.Fetcher, s config.Source, cls watcher.Classifier) ([]alert.Item, error) {
+func checkSource(ctx context.Context, f *watcher.Fetcher, s config.Source, cls watcher.Classifier, loc *time.Location) ([]alert.Item, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.Timeout))
 	defer cancel()
 	resp, err := f.Fetch(ctx, s.URL, watcher.Validators{})
 	if err != nil {
 		return nil, err
 	}
-	feed, err := watcher.Parse(resp.Body, resp.ContentType)
+	feed, err := watcher.ParseIn(resp.Body, resp.ContentType, loc)
 	if err != nil {
 		return nil, err
 	}
