@@ -33,6 +33,7 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/internal/app"
 	"github.com/qualitywatch/qualitywatch/internal/smtptest"
 )
 
@@ -348,8 +349,8 @@ notifiers:
 		if !strings.Contains(d.stderr.String(), "stopped") {
 			t.Errorf("no orderly stop in the log")
 		}
-	case <-time.After(12 * time.Second):
-		t.Fatal("did not stop within 12s of SIGTERM")
+	case <-time.After(app.ShutdownTimeout + 5*time.Second):
+		t.Fatalf("did not stop within %s of SIGTERM (the contract is %s)", app.ShutdownTimeout+5*time.Second, app.ShutdownTimeout)
 	}
 }
 

@@ -273,9 +273,11 @@ func TestShutdownIsBoundedAndKeepsAlert(t *testing.T) {
 	publish(t, c.JS, mkAlert("held"))
 	waitFor(t, 10*time.Second, "first attempt", func() bool { return len(f.tries()) == 1 })
 	start := time.Now()
-	stop() // the runner sleeps an hour for Retry-After; Run must return promptly
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Run took %s to stop", d)
+	stop() // the runner sleeps an hour for Retry-After; Run must not wait it out
+	// Not a speed figure: the contract is ShutdownGrace, and the margin is
+	// wide; an hour-long sleep would still fail here.
+	if d := time.Since(start); d > ShutdownGrace+10*time.Second {
+		t.Errorf("Run took %s to stop; the contract is %s", d, ShutdownGrace)
 	}
 	if n := len(deadLetters(t, c.JS, "stopper")); n != 0 {
 		t.Errorf("%d dead letters: an interrupted retry must stay in the alerts stream", n)
