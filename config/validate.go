@@ -30,11 +30,8 @@ const (
 	DefaultSendTimeout = 15 * time.Second
 )
 
-// NotifierTypes are the channels a notifier can use.
+// notifierTypes are the channels a notifier can use.
 var notifierTypes = []string{"console", "slack", "email", "webhook", "dingtalk", "wecom", "feishu"}
-
-// NotifierTypes lists the channels a notifier can use.
-func NotifierTypes() []string { return slices.Clone(notifierTypes) }
 
 var (
 	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)

@@ -73,11 +73,11 @@ func checkCategories(cfg *config.Config, known []string) error {
 
 // Classify judges a title and text.
 func (c *Classifier) Classify(title, text string) alert.Verdict {
-	return ToAlertVerdict(c.c.Classify(classifier.Input{Title: title, Text: text}))
+	return toAlertVerdict(c.c.Classify(classifier.Input{Title: title, Text: text}))
 }
 
-// ToAlertVerdict converts the classifier's verdict to the alert schema's.
-func ToAlertVerdict(v classifier.Verdict) alert.Verdict {
+// toAlertVerdict converts the classifier's verdict to the alert schema's.
+func toAlertVerdict(v classifier.Verdict) alert.Verdict {
 	terms := make([]alert.Term, len(v.Terms))
 	for i, t := range v.Terms {
 		terms[i] = alert.Term{Term: t.Term, Category: t.Category, Count: t.Count}
