@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/qualitywatch/qualitywatch/listpage"
 )
 
 // Config is the whole configuration file.
@@ -76,18 +78,60 @@ type Watch struct {
 	// Jitter is the most a poll is delayed at random; nil: a tenth of the
 	// source's interval, at most 30s; 0: none.
 	Jitter *Duration `yaml:"jitter"`
+	// HostDelay is the pause between two requests to one host by list-page
+	// sources (html, json) and their detail pages, which also make at most
+	// one request at a time per host; nil: DefaultHostDelay.
+	HostDelay *Duration `yaml:"host_delay"`
 }
 
-// Source is one feed to watch.
+// Source is one feed or list page to watch.
 type Source struct {
-	Name     string   `yaml:"name"`
+	Name string `yaml:"name"`
+	// Type says how the source is read: feed (RSS, Atom, RDF, JSON Feed;
+	// the default), html (a list page read with CSS selectors) or json (a
+	// JSON endpoint).
+	Type     string   `yaml:"type"`
 	URL      string   `yaml:"url"`
 	Schedule string   `yaml:"schedule"`
 	Timeout  Duration `yaml:"timeout"`
 	// Baseline records what the feed holds at first sight as seen without
 	// alerting (default true).
 	Baseline *bool `yaml:"baseline"`
+
+	// For html and json sources.
+	Select *listpage.Select       `yaml:"select"`
+	Detail *listpage.DetailSelect `yaml:"detail"`
+	// Pages is how many list pages are read per poll (default 1).
+	Pages int `yaml:"pages"`
+	// PageParam is the query parameter holding a JSON list's page number.
+	PageParam string `yaml:"page_param"`
+	// AllowEmpty accepts a list page that yields no entry; by default it
+	// is a layout error.
+	AllowEmpty bool `yaml:"allow_empty"`
+	// AllowPrivate lets links found in pages lead to loopback, private and
+	// link-local addresses; by default only the source's own host name and
+	// public addresses are fetched.
+	AllowPrivate bool `yaml:"allow_private"`
+	// InsecureTLS accepts any certificate (expired, self-signed).
+	InsecureTLS bool `yaml:"insecure_tls"`
+	// Charset overrides the page's declared charset (gbk, big5, utf-8).
+	Charset string `yaml:"charset"`
+
+	// List and DetailSpec are the select and detail blocks compiled by
+	// Validate (nil for feeds).
+	List       *listpage.Spec       `yaml:"-"`
+	DetailSpec *listpage.DetailSpec `yaml:"-"`
 }
+
+// Source types.
+const (
+	SourceFeed = "feed"
+	SourceHTML = listpage.KindHTML
+	SourceJSON = listpage.KindJSON
+)
+
+// MaxPages bounds a source's pages.
+const MaxPages = 50
 
 // Notifier is one delivery target with its routing and rhythm.
 type Notifier struct {

@@ -47,7 +47,7 @@ func TestLoadErrors(t *testing.T) {
 		file string
 		want []string // every line must appear in the error
 	}{
-		{"conf.unknown-key.yml", []string{"sources[0].shedule: unknown key (line 4); known keys: name, url, schedule, timeout, baseline"}},
+		{"conf.unknown-key.yml", []string{"sources[0].shedule: unknown key (line 4); known keys: name, type, url, schedule, timeout, baseline, select, detail, pages, page_param, allow_empty, allow_private, insecure_tls, charset"}},
 		{"conf.unset-env.yml", []string{"notifiers[0].webhook_url: environment variable NO_SUCH_VAR_QW is not set"}},
 		{"conf.wrong-kind.yml", []string{
 			"sources: want a list, got a mapping (line 2)",

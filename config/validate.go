@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/qualitywatch/qualitywatch/listpage"
 
 	"github.com/qualitywatch/qualitywatch/classifier"
 )
@@ -28,6 +31,7 @@ const (
 	DefaultMaxBytes    = 10 << 20
 	MaxAutoJitter      = 30 * time.Second
 	DefaultSendTimeout = 15 * time.Second
+	DefaultHostDelay   = 500 * time.Millisecond
 )
 
 // notifierTypes are the channels a notifier can use.
@@ -94,6 +98,10 @@ func (c *Config) applyDefaults() {
 	if w.MaxBytes == 0 {
 		w.MaxBytes = DefaultMaxBytes
 	}
+	if w.HostDelay == nil {
+		d := Duration(DefaultHostDelay)
+		w.HostDelay = &d
+	}
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		if s.Schedule == "" {
@@ -105,6 +113,12 @@ func (c *Config) applyDefaults() {
 		if s.Baseline == nil {
 			b := true
 			s.Baseline = &b
+		}
+		if s.Type == "" {
+			s.Type = SourceFeed
+		}
+		if s.Pages == 0 {
+			s.Pages = 1
 		}
 	}
 	for i := range c.Notifiers {
@@ -168,12 +182,76 @@ func (c *Config) Validate() error {
 		if _, err := ParseSchedule(s.Schedule, loc); err != nil {
 			bad(p+".schedule", "%v", err)
 		}
+		errs = append(errs, c.Sources[i].compile(p)...)
 	}
 	names = map[string]int{}
 	for i := range c.Notifiers {
 		c.Notifiers[i].validate(fmt.Sprintf("notifiers[%d]", i), i, names, bad)
 	}
 	return errors.Join(errs...)
+}
+
+// compile checks a source's type and list settings and compiles its select
+// and detail blocks, each error naming its path.
+func (s *Source) compile(p string) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", p, key, fmt.Sprintf(format, args...)))
+	}
+	prefixed := func(err error) {
+		if err == nil {
+			return
+		}
+		for _, e := range splitErrors(err) {
+			errs = append(errs, fmt.Errorf("%s.%w", p, e))
+		}
+	}
+	switch s.Type {
+	case SourceFeed:
+		for _, u := range []struct {
+			key string
+			set bool
+		}{{"select", s.Select != nil}, {"detail", s.Detail != nil}, {"pages", s.Pages != 1},
+			{"page_param", s.PageParam != ""}, {"allow_empty", s.AllowEmpty}, {"allow_private", s.AllowPrivate}} {
+			if u.set {
+				bad(u.key, "only for list-page sources (type html or json)")
+			}
+		}
+	case SourceHTML, SourceJSON:
+		if s.Select == nil {
+			bad("select", "required for type %s: CSS selectors (or JSON paths) for item, title, link and date", s.Type)
+		} else {
+			spec, err := listpage.Compile(s.Type, *s.Select, s.PageParam)
+			prefixed(err)
+			if err == nil {
+				s.List = spec
+			}
+		}
+		if s.Detail != nil {
+			d, err := listpage.CompileDetail(*s.Detail)
+			prefixed(err)
+			if err == nil {
+				s.DetailSpec = d
+			}
+		}
+		if s.Pages < 1 || s.Pages > MaxPages {
+			bad("pages", "%d is not between 1 and %d", s.Pages, MaxPages)
+		}
+	default:
+		bad("type", "%q is not feed, html or json", s.Type)
+	}
+	if s.Charset != "" && !knownCharset(s.Charset) {
+		bad("charset", "%q is not a charset this program reads (utf-8, gbk, gb2312, gb18030, big5, ...)", s.Charset)
+	}
+	return errs
+}
+
+// splitErrors undoes errors.Join.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func (n *Notifier) validate(p string, i int, names map[string]int, bad func(string, string, ...any)) {
@@ -308,6 +386,12 @@ func checkHTTPURL(bad func(string, string, ...any), p, raw string) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad(p, "%q is not an http(s) URL", redactURL(raw))
 	}
+}
+
+// knownCharset reports whether name is a charset label the decoder knows.
+func knownCharset(name string) bool {
+	e, err := htmlindex.Get(name)
+	return err == nil && e != nil
 }
 
 // redactURL keeps scheme and host of a URL that may embed a secret.

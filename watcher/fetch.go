@@ -39,7 +39,11 @@ type Fetcher struct {
 	UserAgent string        // "": qualitywatch/<version> (+https://github.com/qualitywatch/qualitywatch)
 	MaxBytes  int64         // cap on the decoded body; 0: DefaultMaxBytes
 	Timeout   time.Duration // whole request, body included; 0: DefaultTimeout
+	Accept    string        // "": feeds first, then anything XML or JSON
 }
+
+// PageAccept is what list-page sources ask for.
+const PageAccept = "text/html,application/xhtml+xml,application/json;q=0.9,application/xml;q=0.8,*/*;q=0.5"
 
 // Response is the outcome of a successful fetch.
 type Response struct {
@@ -56,10 +60,16 @@ type HTTPError struct {
 	URL        string // with user info and secret-looking query values redacted
 	Status     int
 	RetryAfter time.Duration // from Retry-After; 0 when absent
+	// Challenge is set when the answer is a web application firewall's
+	// challenge (瑞数 412 with $_ts, 加速乐 521), not the page.
+	Challenge bool
 }
 
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("fetch %s: http status %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	if e.Challenge {
+		msg += " (a web application firewall challenge: the site blocks this client)"
+	}
 	if e.RetryAfter > 0 {
 		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
@@ -80,7 +90,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
 	}
 	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, defaultUserAgent()))
-	req.Header.Set("Accept", feedAccept)
+	req.Header.Set("Accept", cmp.Or(f.Accept, feedAccept))
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
 	}
@@ -95,6 +105,15 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 	if err != nil {
 		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
 	}
+	if resp.StatusCode == http.StatusForbidden && client.Jar != nil && len(resp.Cookies()) > 0 {
+		// A cookie pre-flight: the site answers 403 once and sets a
+		// cookie; the same request with it gets the page.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if resp, err = client.Do(req.Clone(ctx)); err != nil {
+			return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
+		}
+	}
 	defer resp.Body.Close()
 
 	out := Response{Status: resp.StatusCode, FinalURL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}
@@ -105,8 +124,9 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 		out.Validators = Validators{ETag: cmp.Or(v.ETag, prev.ETag), LastModified: cmp.Or(v.LastModified, prev.LastModified)}
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-		return Response{}, &HTTPError{URL: shown, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // also lets the connection be reused
+		return Response{}, &HTTPError{URL: shown, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			Challenge: IsChallenge(resp.StatusCode, head)}
 	}
 	out.Validators = validatorsOf(resp.Header)
 	out.Body, err = readBody(resp, cmp.Or(f.MaxBytes, DefaultMaxBytes))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
@@ -25,12 +26,14 @@ type Metrics interface {
 	ItemPublished(source string)
 }
 
-// Source is one feed as the watcher needs it.
+// Source is one feed or list page as the watcher needs it.
 type Source struct {
 	Name     string
 	URL      string
 	Timeout  time.Duration
-	Baseline bool // record what the feed holds at first sight without publishing
+	Baseline bool        // record what the feed holds at first sight without publishing
+	List     *ListSource // nil for a feed
+	Charset  string      // overrides the declared charset; "" trusts the page
 }
 
 // Result says what one poll did.
@@ -41,6 +44,8 @@ type Result struct {
 	New         int    // entries not seen before
 	Published   int    // items published
 	Baseline    int    // items recorded without publishing (first sight)
+	Deferred    int    // new entries left for the next poll: their detail page failed
+	Pages       int    // list pages read
 }
 
 // Poller polls one source: fetch, decode, parse, skip what was seen, publish
@@ -76,12 +81,16 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		p.Metrics.Polled(name, "skipped", now)
 		return Result{Skipped: "site asked to retry after " + st.NotBefore.Format(time.RFC3339)}, nil
 	}
-	if p.Source.Timeout > 0 {
+	// A feed is one request, bounded by the source's timeout; a list
+	// source's every request is (see Fetcher), so its poll is bounded by
+	// its pages and new entries.
+	if p.Source.Timeout > 0 && p.Source.List == nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.Source.Timeout)
 		defer cancel()
 	}
-	resp, err := p.Fetcher.Fetch(ctx, p.Source.URL, st.Validators)
+	r := p.reader()
+	snap, err := r.Read(ctx, st.Validators, now)
 	if err != nil {
 		var he *HTTPError
 		if errors.As(err, &he) && he.RetryAfter > 0 {
@@ -92,62 +101,112 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		}
 		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}
-	if resp.NotModified {
+	if snap.Response.NotModified {
 		// Record the validators the 304 sent, and when the source was fine.
-		st.Validators, st.NotBefore, st.LastOK = resp.Validators, time.Time{}, now
+		st.Validators, st.NotBefore, st.LastOK = snap.Response.Validators, time.Time{}, now
 		if err := p.Store.SaveState(ctx, name, st); err != nil {
 			return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 		}
 		p.Metrics.Polled(name, "not_modified", now)
 		return Result{NotModified: true}, nil
 	}
-	loc := p.Location
-	if loc == nil {
-		loc = chinaStandardTime()
+	baseline := !st.Baselined && p.Source.Baseline
+	res, err := p.handle(ctx, r, snap.Feed, &st, baseline, now)
+	res.Pages = snap.Pages
+	if err == nil && !snap.Incomplete {
+		// Every page was read and its entries recorded: the first sight is
+		// taken (a baseline cut short by a failed page is taken again).
+		st.Baselined = true
 	}
-	feed, err := ParseIn(resp.Body, resp.ContentType, loc)
+	if err == nil {
+		err = snap.Problem
+	}
+	if err == nil && res.Deferred == 0 {
+		// Every new entry was handled: the next poll may be conditional.
+		st.Validators, st.NotBefore, st.LastOK = snap.Response.Validators, time.Time{}, now
+	}
+	if serr := p.Store.SaveState(ctx, name, st); serr != nil {
+		err = errors.Join(err, serr)
+	}
 	if err != nil {
-		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
-	}
-	res, err := p.handle(ctx, feed, !st.Baselined && p.Source.Baseline, now)
-	if err != nil {
-		return res, p.fail(now, fmt.Errorf("source %s: %w", name, err))
-	}
-	st.Validators, st.Baselined, st.NotBefore, st.LastOK = resp.Validators, true, time.Time{}, now
-	if err := p.Store.SaveState(ctx, name, st); err != nil {
 		return res, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}
 	p.Metrics.Polled(name, "ok", now)
 	return res, nil
 }
 
+func (p *Poller) reader() *Reader {
+	return &Reader{Source: p.Source, Fetcher: p.Fetcher, Location: p.Location, Logger: p.Logger}
+}
+
+// maxDetailAttempts is how many polls try an entry's detail page before
+// the entry is published with what the list gave.
+const maxDetailAttempts = 3
+
+// detailWorkers bounds the detail pages fetched at once by one poll (the
+// per-host limit applies on top).
+const detailWorkers = 4
+
+// fresh is a new entry of this poll.
+type fresh struct {
+	id  string
+	e   Entry
+	err error // its detail page's, if that failed
+}
+
 // handle publishes (or, at first sight, only records) each unseen entry,
-// oldest first so that consumers see a source's items in order.
-func (p *Poller) handle(ctx context.Context, feed Feed, baseline bool, now time.Time) (Result, error) {
+// oldest first so that consumers see a source's items in order. A list
+// source's new entries are first completed from their own pages (never at
+// first sight); an entry whose page fails waits for the next poll, up to
+// maxDetailAttempts polls, then goes out with what the list gave.
+func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceState, baseline bool, now time.Time) (Result, error) {
 	res := Result{Entries: len(feed.Entries)}
-	entries := oldestFirst(feed.Entries)
-	for _, e := range entries {
+	var news []fresh
+	ids := map[string]bool{}
+	for _, e := range oldestFirst(feed.Entries) {
 		id := ItemID(p.Source.Name, e)
+		if ids[id] {
+			continue // the same entry twice in one feed (or on two pages)
+		}
+		ids[id] = true
 		seen, err := p.Store.Seen(ctx, p.Source.Name, id)
 		if err != nil {
 			return res, err
 		}
-		if seen {
-			continue
+		if !seen {
+			news = append(news, fresh{id: id, e: e})
 		}
-		res.New++
-		if !baseline {
-			it := BuildItem(p.Source.Name, e, id, now, p.Classifier)
+	}
+	res.New = len(news)
+	if !baseline {
+		p.fetchDetails(ctx, r, news, now)
+	}
+	failures := st.DetailFailures
+	st.DetailFailures = nil
+	for _, f := range news {
+		switch {
+		case baseline:
+			res.Baseline++
+		case f.err != nil && ctx.Err() != nil:
+			return res, fmt.Errorf("detail page of %s: %w", f.id, ctx.Err())
+		case f.err != nil && failures[f.id]+1 < maxDetailAttempts:
+			st.setDetailFailure(f.id, failures[f.id]+1)
+			res.Deferred++
+			p.Logger.Warn("detail page failed; the entry waits for the next poll", "id", f.id, "attempt", failures[f.id]+1, "err", f.err)
+			continue
+		default:
+			if f.err != nil {
+				p.Logger.Warn("detail page failed on every try; publishing the entry with what the list gave", "id", f.id, "attempts", maxDetailAttempts, "err", f.err)
+			}
+			it := BuildItem(p.Source.Name, f.e, f.id, now, p.Classifier)
 			if err := p.Publisher.PublishItem(ctx, it); err != nil {
 				return res, err
 			}
 			res.Published++
 			p.Metrics.ItemPublished(p.Source.Name)
-			p.Logger.Info("new item", "id", id, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
-		} else {
-			res.Baseline++
+			p.Logger.Info("new item", "id", f.id, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
 		}
-		if err := p.Store.MarkSeen(ctx, p.Source.Name, id); err != nil {
+		if err := p.Store.MarkSeen(ctx, p.Source.Name, f.id); err != nil {
 			return res, err
 		}
 		p.Metrics.ItemSeen(p.Source.Name)
@@ -156,6 +215,29 @@ func (p *Poller) handle(ctx context.Context, feed Feed, baseline bool, now time.
 		p.Logger.Info("baseline recorded: items present at first sight will not alert", "items", res.Baseline)
 	}
 	return res, nil
+}
+
+// fetchDetails completes each new entry from its own page, a few at a
+// time; a failure is kept in the entry's err.
+func (p *Poller) fetchDetails(ctx context.Context, r *Reader, news []fresh, now time.Time) {
+	if p.Source.List == nil || p.Source.List.Detail == nil {
+		return
+	}
+	sem := make(chan struct{}, detailWorkers)
+	var wg sync.WaitGroup
+	for i := range news {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				news[i].err = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			news[i].e, news[i].err = r.Detail(ctx, news[i].e, now)
+		})
+	}
+	wg.Wait()
 }
 
 // oldestFirst orders entries by publication date when every entry has one,

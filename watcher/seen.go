@@ -28,6 +28,17 @@ type SourceState struct {
 	// NotBefore defers the next poll when the site asked (Retry-After).
 	NotBefore time.Time `json:"not_before,omitzero"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
+	// DetailFailures counts, per new entry of a list source, the polls
+	// whose fetch of its detail page failed; an entry leaves it when it is
+	// published.
+	DetailFailures map[string]int `json:"detail_failures,omitempty"`
+}
+
+func (st *SourceState) setDetailFailure(id string, n int) {
+	if st.DetailFailures == nil {
+		st.DetailFailures = map[string]int{}
+	}
+	st.DetailFailures[id] = n
 }
 
 // OpenStore binds the buckets created by bus.Setup.

@@ -255,6 +255,7 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 	}
 	sched := watcher.NewScheduler(a.logger, loc, host)
 	var jobs []watcher.Job
+	limiter := HostLimiter(a.cfg)
 	for i, s := range a.cfg.Sources {
 		spec, err := config.ParseSchedule(s.Schedule, loc)
 		if err != nil {
@@ -262,8 +263,8 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 		}
 		jobs = append(jobs, watcher.Job{
 			Poller: &watcher.Poller{
-				Source:     watcher.Source{Name: s.Name, URL: s.URL, Timeout: time.Duration(s.Timeout), Baseline: *s.Baseline},
-				Fetcher:    fetcher,
+				Source:     WatcherSource(s),
+				Fetcher:    SourceFetcher(s, fetcher, limiter),
 				Store:      store,
 				Publisher:  pub,
 				Classifier: a.classify,

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -20,10 +21,11 @@ import (
 func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "check")
 	var path string
-	var asJSON, matchedOnly bool
+	var asJSON, matchedOnly, noDetail bool
 	configFlag(fs, &path)
 	fs.BoolVar(&asJSON, "json", false, "print one JSON item (with its verdict) per line")
 	fs.BoolVar(&matchedOnly, "matched", false, "print only items that would alert")
+	fs.BoolVar(&noDetail, "no-detail", false, "classify list entries without fetching their detail pages")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,17 +48,19 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("watch.timezone: %w", err)
 	}
-	f := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
+	feeds := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
+	limiter := app.HostLimiter(cfg)
 	var failed int
 	for _, s := range sources {
-		items, err := checkSource(ctx, f, s, cls, loc)
-		if err != nil {
+		r := &watcher.Reader{Source: app.WatcherSource(s), Fetcher: app.SourceFetcher(s, feeds, limiter), Location: loc, Logger: env.log().With("source", s.Name)}
+		items, snap, err := checkSource(ctx, r, cls, !noDetail)
+		if err != nil && len(items) == 0 {
 			failed++
 			fmt.Fprintf(env.Stdout, "== %s: %v\n", s.Name, err)
 			continue
 		}
 		if !asJSON {
-			fmt.Fprintf(env.Stdout, "== %s: %d items\n", s.Name, len(items))
+			fmt.Fprintf(env.Stdout, "== %s: %d items%s\n", s.Name, len(items), pagesNote(snap))
 		}
 		for _, it := range items {
 			if matchedOnly && !it.Verdict.Match {
@@ -66,6 +70,10 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 				return err
 			}
 		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.Stdout, "== %s: %v\n", s.Name, err)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d sources failed", failed, len(sources))
@@ -73,23 +81,43 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func checkSource(ctx context.Context, f *watcher.Fetcher, s config.Source, cls watcher.Classifier, loc *time.Location) ([]alert.Item, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.Timeout))
-	defer cancel()
-	resp, err := f.Fetch(ctx, s.URL, watcher.Validators{})
-	if err != nil {
-		return nil, err
+// pagesNote says how many list pages were read and how paging was found.
+func pagesNote(snap watcher.Snapshot) string {
+	if snap.Pages == 0 {
+		return ""
 	}
-	feed, err := watcher.ParseIn(resp.Body, resp.ContentType, loc)
-	if err != nil {
-		return nil, err
+	note := fmt.Sprintf(" from %d list page", snap.Pages)
+	if snap.Pages > 1 {
+		note += "s"
 	}
+	if snap.Paging != "" {
+		note += " (paging: " + snap.Paging + ")"
+	}
+	return note
+}
+
+// checkSource reads a source once, as a poll would, and classifies every
+// entry: list entries with their detail pages unless detail is false. An
+// error with items is a problem met part-way (a later page, a detail page,
+// a date selector that reads nothing).
+func checkSource(ctx context.Context, r *watcher.Reader, cls watcher.Classifier, detail bool) ([]alert.Item, watcher.Snapshot, error) {
 	now := time.Now()
-	items := make([]alert.Item, 0, len(feed.Entries))
-	for _, e := range feed.Entries {
-		items = append(items, watcher.BuildItem(s.Name, e, watcher.ItemID(s.Name, e), now, cls))
+	snap, err := r.Read(ctx, watcher.Validators{}, now)
+	if err != nil {
+		return nil, snap, err
 	}
-	return items, nil
+	items := make([]alert.Item, 0, len(snap.Feed.Entries))
+	problems := []error{snap.Problem}
+	for _, e := range snap.Feed.Entries {
+		if detail {
+			var derr error
+			if e, derr = r.Detail(ctx, e, now); derr != nil {
+				problems = append(problems, fmt.Errorf("%s: %w", e.Link, derr))
+			}
+		}
+		items = append(items, watcher.BuildItem(r.Source.Name, e, watcher.ItemID(r.Source.Name, e), now, cls))
+	}
+	return items, snap, errors.Join(problems...)
 }
 
 func printItem(w io.Writer, it alert.Item, asJSON bool) error {

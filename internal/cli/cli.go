@@ -47,7 +47,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the daemon: qualitywatch run --config FILE", cmdRun},
-		{"check", "poll sources once and print each item with its verdict: qualitywatch check --config FILE [SOURCE]", cmdCheck},
+		{"check", "poll sources once and print each item with its verdict: qualitywatch check --config FILE [--matched] [SOURCE]", cmdCheck},
+		{"source", "propose a list-page source for a URL and preview it: qualitywatch source probe [--json] URL", cmdSource},
 		{"classify", "classify text: qualitywatch classify [--json|--jsonl] [FILE...]", cmdClassify},
 		{"eval", "measure the classifier on labelled JSON lines: qualitywatch eval FILE.jsonl", cmdEval},
 		{"vocab", "print the vocabulary in force, or suggest terms: qualitywatch vocab [suggest ...]", cmdVocab},

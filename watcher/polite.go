@@ -1,0 +1,100 @@
+package watcher
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HostLimiter makes list-page sources polite: at most one request at a time
+// to each host, and Delay between the end of one and the start of the
+// next. Government sites answer fast crawls with 403s or empty pages. It
+// is shared by every source of a daemon and safe for concurrent use.
+type HostLimiter struct {
+	Delay time.Duration
+
+	mu    sync.Mutex
+	hosts map[string]*hostSlot
+}
+
+type hostSlot struct {
+	turn chan struct{} // holds a token while a request is in flight
+	last time.Time     // when the last request to the host ended
+}
+
+func (h *HostLimiter) slot(host string) *hostSlot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hosts == nil {
+		h.hosts = map[string]*hostSlot{}
+	}
+	s, ok := h.hosts[host]
+	if !ok {
+		s = &hostSlot{turn: make(chan struct{}, 1)}
+		h.hosts[host] = s
+	}
+	return s
+}
+
+// Acquire waits for host's turn and returns the function that ends it.
+func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(), err error) {
+	host = strings.ToLower(host)
+	s := h.slot(host)
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if wait := time.Until(s.last.Add(h.Delay)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-s.turn
+			return nil, ctx.Err()
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.last = time.Now()
+			<-s.turn
+		})
+	}, nil
+}
+
+// politeTransport takes the host's turn for each request (redirects
+// included) and gives it back when the body is closed.
+type politeTransport struct {
+	limiter *HostLimiter
+	next    http.RoundTripper
+}
+
+func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	release, err := t.limiter.Acquire(req.Context(), req.URL.Hostname())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
+}
