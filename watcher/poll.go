@@ -189,14 +189,14 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 			res.Baseline++
 		case f.err != nil && ctx.Err() != nil:
 			return res, fmt.Errorf("detail page of %s: %w", f.id, ctx.Err())
-		case f.err != nil && failures[f.id]+1 < maxDetailAttempts:
+		case f.err != nil && failures[f.id]+1 < maxDetailAttempts && !isRefused(f.err):
 			st.setDetailFailure(f.id, failures[f.id]+1)
 			res.Deferred++
 			p.Logger.Warn("detail page failed; the entry waits for the next poll", "id", f.id, "attempt", failures[f.id]+1, "err", f.err)
 			continue
 		default:
 			if f.err != nil {
-				p.Logger.Warn("detail page failed on every try; publishing the entry with what the list gave", "id", f.id, "attempts", maxDetailAttempts, "err", f.err)
+				p.Logger.Warn("no detail page; publishing the entry with what the list gave", "id", f.id, "attempts", failures[f.id]+1, "err", f.err)
 			}
 			it := BuildItem(p.Source.Name, f.e, f.id, now, p.Classifier)
 			if err := p.Publisher.PublishItem(ctx, it); err != nil {
@@ -215,6 +215,13 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		p.Logger.Info("baseline recorded: items present at first sight will not alert", "items", res.Baseline)
 	}
 	return res, nil
+}
+
+// isRefused reports whether a detail page was refused by the guard: no
+// later poll would fetch it either.
+func isRefused(err error) bool {
+	var re *RefusedError
+	return errors.As(err, &re)
 }
 
 // fetchDetails completes each new entry from its own page, a few at a
