@@ -13,8 +13,8 @@ import (
 
 var (
 	cstZone, _ = time.LoadLocation("Asia/Shanghai")
-	readAt      = time.Date(2026, 12, 1, 9, 0, 0, 0, cstZone)
-	opts        = listpage.Options{Location: cstZone, Now: readAt}
+	readAt     = time.Date(2026, 12, 1, 9, 0, 0, 0, cstZone)
+	opts       = listpage.Options{Location: cstZone, Now: readAt}
 )
 
 func compile(t *testing.T, kind string, s listpage.Select) *listpage.Spec {
