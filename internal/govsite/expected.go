@@ -52,6 +52,9 @@ type Column struct {
 	// the like, may still say 高质量发展.
 	Quality []string
 	Neutral []string
+	// Related are notices on the edge of quality work (the labelling
+	// rubric's 1: not scored): an alert for one is neither right nor wrong.
+	Related []string
 	Select  Selectors
 }
 
@@ -110,8 +113,11 @@ func Columns() map[string]Column {
 				continue
 			}
 			c.Entries = append(c.Entries, Entry{Title: a.Title, Link: a.Link, Date: a.Date, PubDate: a.PubDate})
-			if a.Class != "other" {
+			switch a.Class {
+			case "quality", "neutral":
 				c.Quality = append(c.Quality, a.Link)
+			case "related":
+				c.Related = append(c.Related, a.Link)
 			}
 			if a.Class == "neutral" {
 				c.Neutral = append(c.Neutral, a.Link)

@@ -35,7 +35,7 @@ type article struct {
 	ListDate string // list date as the list shows it
 	Pub      string // detail PubDate as the page shows it
 	PubDate  string // Pub normalised
-	Class    string // "quality", "neutral" (title neutral, body quality), "other"
+	Class    string // "quality", "neutral" (title neutral, body quality), "related" (on the edge), "other"
 	Source   string // 信息来源
 	Attach   string // attachment: "file|label" or a label alone
 	Paras    []string
