@@ -31,9 +31,11 @@ type Proposal struct {
 	Type   string `json:"type"`
 	URL    string `json:"url"`
 	Select Select `json:"select"`
-	// Follow is a URL to probe instead (a jpaas page's data endpoint): the
-	// page itself holds no entries.
-	Follow string `json:"follow,omitempty"`
+	// Follow are URLs to probe instead (a jpaas page's data endpoints, one
+	// per list on the page): the page itself holds no entries.
+	Follow []string `json:"follow,omitempty"`
+	// PageParam is the query parameter that pages a JSON list.
+	PageParam string `json:"page_param,omitempty"`
 	// Paging is how further list pages would be read ("" when none was
 	// found); Pages, how many the page says there are (0 unknown).
 	Paging string   `json:"paging,omitempty"`
@@ -57,7 +59,7 @@ func Probe(body []byte, pageURL string, o Options) (Proposal, error) {
 	if b := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\ufeff"))); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
 		return probeJSON(b, pageURL, o)
 	}
-	if m := jpaasScript.FindSubmatch(body); m != nil {
+	if m := jpaasScript.FindAllSubmatch(body, -1); m != nil {
 		return probeJpaasShell(m, pageURL)
 	}
 	p := Proposal{Type: KindHTML, URL: pageURL, Family: FamilyList}
@@ -93,7 +95,7 @@ func Probe(body []byte, pageURL string, o Options) (Proposal, error) {
 
 // preview compiles the proposal and reads the page with it.
 func (p Proposal) preview(body []byte, o Options) (Proposal, error) {
-	spec, err := Compile(p.Type, p.Select, "")
+	spec, err := Compile(p.Type, p.Select, p.PageParam)
 	if err != nil {
 		return p, fmt.Errorf("proposed select block does not compile: %w", err)
 	}
@@ -112,25 +114,47 @@ func (p Proposal) preview(body []byte, o Options) (Proposal, error) {
 	return p, nil
 }
 
-func probeJpaasShell(m [][]byte, pageURL string) (Proposal, error) {
+func probeJpaasShell(scripts [][][]byte, pageURL string) (Proposal, error) {
 	p := Proposal{Family: FamilyJpaas, Type: KindJSON, URL: pageURL}
 	base, err := url.Parse(pageURL)
 	if err != nil {
 		return p, err
 	}
-	api, err := base.Parse(html.UnescapeString(string(m[1])))
-	if err != nil {
-		return p, fmt.Errorf("jpaas data url %q: %w", m[1], err)
+	for _, m := range scripts {
+		api, err := base.Parse(html.UnescapeString(string(m[1])))
+		if err != nil {
+			return p, fmt.Errorf("jpaas data url %q: %w", m[1], err)
+		}
+		q := url.Values{"parseType": {"bulidstatic"}, "pageType": {"column"}}
+		for _, kv := range jpaasQuery.FindAllSubmatch([]byte(html.UnescapeString(string(m[2]))), -1) {
+			q.Set(string(kv[1]), string(kv[2]))
+		}
+		q.Set("paramJson", `{"pageNo":1,"pageSize":10}`)
+		api.RawQuery = q.Encode()
+		p.Follow = append(p.Follow, api.String())
 	}
-	q := url.Values{"parseType": {"bulidstatic"}, "pageType": {"column"}}
-	for _, kv := range jpaasQuery.FindAllSubmatch([]byte(html.UnescapeString(string(m[2]))), -1) {
-		q.Set(string(kv[1]), string(kv[2]))
-	}
-	q.Set("paramJson", `{"pageNo":1,"pageSize":10}`)
-	api.RawQuery = q.Encode()
-	p.Follow = api.String()
 	p.Notes = append(p.Notes, "a jpaas page: its entries come from the build/unit endpoint (the page number goes inside paramJson)")
 	return p, nil
+}
+
+// pageParams are the query parameters JSON lists page with.
+var pageParams = []string{"page", "pageNo", "pageNum", "pageIndex", "pageNumber", "current", "curPage", "p"}
+
+// pageParamOf finds the parameter of u that holds a page number.
+func pageParamOf(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	q := pu.Query()
+	for _, n := range pageParams {
+		for k, v := range q {
+			if strings.EqualFold(k, n) && len(v) == 1 && identRe.MatchString("x"+v[0]) && strings.Trim(v[0], "0123456789") == "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // linkKeys, titleKeys and dateKeys are the JSON field names lists commonly
@@ -180,6 +204,7 @@ func probeJSON(body []byte, pageURL string, o Options) (Proposal, error) {
 	if p.Select.Title == "" || p.Select.Link == "" {
 		return p, fmt.Errorf("the list at %s has no field that looks like a title and a link (fields: %s)", p.Select.Items, strings.Join(keysOf(first), ", "))
 	}
+	p.PageParam = pageParamOf(pageURL)
 	return p.preview(body, o)
 }
 

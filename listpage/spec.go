@@ -23,23 +23,23 @@ const (
 // HTML, Items is a JSON path to the list and Title, Link and Date are JSON
 // paths inside each entry.
 type Select struct {
-	Item  string `yaml:"item"`
-	Title string `yaml:"title"`
-	Link  string `yaml:"link"`
-	Date  string `yaml:"date"`
-	HTML  string `yaml:"html"`
-	Items string `yaml:"items"`
+	Item  string `yaml:"item" json:"item,omitempty"`
+	Title string `yaml:"title" json:"title,omitempty"`
+	Link  string `yaml:"link" json:"link,omitempty"`
+	Date  string `yaml:"date" json:"date,omitempty"`
+	HTML  string `yaml:"html" json:"html,omitempty"`
+	Items string `yaml:"items" json:"items,omitempty"`
 	// Next selects the link to the next list page, when the CMS family's
 	// own paging is not recognised (see Pager).
-	Next string `yaml:"next"`
+	Next string `yaml:"next" json:"next,omitempty"`
 }
 
 // DetailSelect is a source's detail block: what to read on each new entry's
 // own page.
 type DetailSelect struct {
-	Body  string `yaml:"body"`
-	Date  string `yaml:"date"`  // default: meta[name=PubDate] and its kin
-	Title string `yaml:"title"` // default: meta[name=ArticleTitle], used when the list cut the title
+	Body  string `yaml:"body" json:"body,omitempty"`
+	Date  string `yaml:"date" json:"date,omitempty"`   // default: meta[name=PubDate] and its kin
+	Title string `yaml:"title" json:"title,omitempty"` // default: meta[name=ArticleTitle], used when the list cut the title
 }
 
 // Spec is a compiled select block: ready to extract entries from a page.

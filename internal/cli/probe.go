@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/cookiejar"
@@ -94,13 +95,8 @@ func cmdProbe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	prop, err := listpage.Probe(body, final, opts)
-	if err == nil && prop.Follow != "" {
-		shell := prop
-		if body, final, err = get(prop.Follow); err != nil {
-			return fmt.Errorf("jpaas data endpoint: %w", err)
-		}
-		prop, err = listpage.Probe(body, final, opts)
-		prop.Notes = append(shell.Notes, prop.Notes...)
+	if err == nil && len(prop.Follow) > 0 {
+		prop, err = probeFollow(prop, get, opts)
 	}
 	if err != nil {
 		return err
@@ -133,6 +129,37 @@ func cmdProbe(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
+// probeFollow probes each data endpoint a shell page names and keeps the
+// one with the most entries: a jpaas page often has a side list too.
+func probeFollow(shell listpage.Proposal, get func(string) ([]byte, string, error), opts listpage.Options) (listpage.Proposal, error) {
+	var best listpage.Proposal
+	var errs []error
+	found := false
+	for _, u := range shell.Follow {
+		body, final, err := get(u)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("data endpoint %s: %w", u, err))
+			continue
+		}
+		p, err := listpage.Probe(body, final, opts)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("data endpoint %s: %w", u, err))
+			continue
+		}
+		if !found || len(p.Entries) > len(best.Entries) {
+			best, found = p, true
+		}
+	}
+	if !found {
+		return shell, errors.Join(errs...)
+	}
+	best.Notes = append(shell.Notes, best.Notes...)
+	if n := len(shell.Follow); n > 1 {
+		best.Notes = append(best.Notes, fmt.Sprintf("the page loads %d lists; this is the longest", n))
+	}
+	return best, nil
+}
+
 func printProbe(w io.Writer, r probeResult, loc *time.Location) {
 	fmt.Fprintf(w, "page:    %s\nfamily:  %s\n", r.URL, r.Family)
 	if r.Paging != "" {
@@ -161,6 +188,9 @@ func printProbe(w io.Writer, r probeResult, loc *time.Location) {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "      %s: %q\n", kv[0], kv[1])
 		}
+	}
+	if r.PageParam != "" {
+		fmt.Fprintf(w, "    page_param: %s\n", r.PageParam)
 	}
 	if r.Paging != "" {
 		fmt.Fprintf(w, "    pages: 2                 # list pages read per poll\n")
