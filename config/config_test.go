@@ -69,6 +69,24 @@ func TestLoadErrors(t *testing.T) {
 			`notifiers[2].match.min_score: 2 is not between 0 and 1`,
 		}},
 	}
+	tests = append(tests, struct {
+		file string
+		want []string
+	}{"conf.bad-list-sources.yml", []string{
+		`sources[0].select.item: "li[" is not a CSS selector`,
+		`sources[0].select.link: ":nope(x)" is not a CSS selector`,
+		`sources[0].select.items: only for type json`,
+		`sources[0].detail.body: required`,
+		`sources[1].select: only for list-page sources (type html or json)`,
+		`sources[1].pages: only for list-page sources`,
+		`sources[2].select.items: "data..list" is not a JSON path`,
+		`sources[2].select.item: a CSS selector is only read from HTML`,
+		`sources[2].select.title: required for a JSON list`,
+		`sources[3].type: "xml" is not feed, html or json`,
+		`sources[4].select: required for type html`,
+		`sources[4].charset: "klingon" is not a charset`,
+		`sources[4].pages: 51 is not between 1 and 50`,
+	}})
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			_, err := config.Load(filepath.Join("testdata", tt.file), env(nil))
@@ -146,5 +164,37 @@ func TestParseSchedule(t *testing.T) {
 	next := s.Next(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	if want := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC); !next.Equal(want) {
 		t.Errorf("next = %v, want %v", next.UTC(), want)
+	}
+}
+
+func TestListSourceCompiledAtLoad(t *testing.T) {
+	conf := `sources:
+  - name: qd
+    type: html
+    url: "http://amr.qingdao.gov.cn/zwgk/tzgg/"
+    select: {item: "ul.category-list li", date: "span"}
+    detail: {body: "div.wenzhang div.content"}
+    pages: 2
+  - name: api
+    type: json
+    url: "https://example.org/api/list?page=1"
+    page_param: page
+    select: {items: "data.list", title: "title", link: "url"}
+  - name: feed
+    url: "https://example.org/rss.xml"
+`
+	cfg, err := config.Parse([]byte(conf), env(nil), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qd, api, feed := cfg.Sources[0], cfg.Sources[1], cfg.Sources[2]
+	if qd.List == nil || qd.DetailSpec == nil || qd.Pages != 2 || qd.List.Title.String() != "a@title" {
+		t.Errorf("html source not compiled with defaults: %+v", qd)
+	}
+	if api.List == nil || api.List.PageParam != "page" || api.Pages != 1 {
+		t.Errorf("json source: %+v", api)
+	}
+	if feed.Type != config.SourceFeed || feed.List != nil {
+		t.Errorf("feed source: %+v", feed)
 	}
 }
