@@ -203,9 +203,12 @@ func parseEpoch(s string, loc *time.Location) (time.Time, bool) {
 	if len(s) != 10 && len(s) != 13 {
 		return time.Time{}, false
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || s[0] == '+' || s[0] == '-' {
-		return time.Time{}, false
+	var n int64
+	for i := range len(s) {
+		if !isASCIIDigit(s[i]) {
+			return time.Time{}, false
+		}
+		n = n*10 + int64(s[i]-'0')
 	}
 	t := time.Unix(n, 0)
 	if len(s) == 13 {

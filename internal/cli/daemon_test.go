@@ -63,7 +63,7 @@ func TestMainDispatch(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	out, _, err := runCmd(t, cmdConfig, "", "validate", "--config", "../../deploy/qualitywatch.example.yaml")
-	if err != nil || !strings.Contains(out, "ok (4 sources, 1 notifiers)") {
+	if err != nil || !strings.Contains(out, "ok (9 sources, 1 notifiers)") {
 		t.Fatalf("example config: %q, %v", out, err)
 	}
 	bad := writeConfig(t, "notifiers:\n  - name: t\n    type: console\n    match: {categories: [samplng]}\n    template: /nonexistent.tmpl\n")
