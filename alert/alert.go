@@ -59,6 +59,9 @@ type Alert struct {
 	Categories []string `json:"categories"`
 	Regions    []string `json:"regions"`
 	Terms      []Term   `json:"terms"`
+	// Health is set when the alert carries a source's change of state to a
+	// notifier with events: [health]; its category is then "health".
+	Health *Health `json:"health,omitempty"`
 }
 
 // FromItem builds the alert for a matched item, detected at the given time.

@@ -23,6 +23,8 @@ const (
 	AlertsPrefix     = "qualitywatch.alerts"
 	DeadLetterStream = "QUALITYWATCH_DEADLETTER"
 	DeadLetterPrefix = "qualitywatch.deadletter"
+	HealthStream     = "QUALITYWATCH_HEALTH"
+	HealthPrefix     = "qualitywatch.health"
 
 	// SeenBucket holds one key per item ever seen, per source.
 	SeenBucket = "QUALITYWATCH_SEEN"
@@ -41,6 +43,9 @@ const (
 	HeaderReason = "Qualitywatch-Reason"
 	// HeaderNotifier names the notifier that dead-lettered a message.
 	HeaderNotifier = "Qualitywatch-Notifier"
+	// HeaderSource names the source of an alert, so that alerts can be
+	// counted per source from their headers alone.
+	HeaderSource = "Qualitywatch-Source"
 )
 
 // DuplicateWindow is how long JetStream remembers Nats-Msg-Id values. It only
@@ -56,6 +61,9 @@ func ItemSubject(source string) string { return ItemsPrefix + "." + source }
 func AlertSubject(region, category string) string {
 	return AlertsPrefix + "." + Token(region, "other") + "." + Token(category, "other")
 }
+
+// HealthSubject is where the named source's changes of state are published.
+func HealthSubject(source string) string { return HealthPrefix + "." + Token(source, "unknown") }
 
 // DeadLetterSubject is where the named notifier puts what it cannot deliver.
 func DeadLetterSubject(notifier string) string {
@@ -99,6 +107,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas 
 		{Name: ItemsStream, Subjects: []string{ItemsPrefix + ".>"}, MaxAge: ret.Items},
 		{Name: AlertsStream, Subjects: []string{AlertsPrefix + ".>"}, MaxAge: ret.Alerts},
 		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ".>"}, MaxAge: ret.DeadLetter},
+		{Name: HealthStream, Subjects: []string{HealthPrefix + ".>"}, MaxAge: ret.Alerts},
 	}
 	for _, sc := range streams {
 		sc.Description = "qualitywatch"

@@ -5,6 +5,7 @@ package classifier
 import (
 	_ "embed"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,14 +37,18 @@ const (
 )
 
 // charTable holds, for every rune of the Basic Multilingual Plane, what
-// Normalize turns it into. It is built once at init and never written again.
+// Normalize turns it into. It is built on first use (charTables) and never
+// written again.
 type charTable struct {
 	bmp  [0x10000]uint32
 	copy [0x10000 / 64]uint64 // the isCopy bits of bmp, compact for the hot loop
 	t2s  map[rune]rune        // supplementary-plane entries and the source of bmp
 }
 
-var chars = buildCharTable()
+// charTables returns the character table, built on first use: building it
+// takes tens of milliseconds, which a command that never classifies (such
+// as version) should not pay.
+var charTables = sync.OnceValue(buildCharTable)
 
 func buildCharTable() *charTable {
 	ct := &charTable{t2s: make(map[rune]rune, 4200)}

@@ -44,6 +44,7 @@ type Classifier struct {
 	vocab    *Vocabulary
 	minScore float64
 	m        *matcher
+	ct       *charTable
 	seed     maphash.Seed // for spotting repeated segments
 	scratch  sync.Pool    // *scratch
 }
@@ -60,7 +61,7 @@ func New(opts Options) (*Classifier, error) {
 	if len(v.terms) == 0 {
 		return nil, fmt.Errorf("vocabulary %s: no terms", v.name)
 	}
-	c := &Classifier{vocab: v, minScore: opts.MinScore, m: newMatcher(v), seed: maphash.MakeSeed()}
+	c := &Classifier{vocab: v, minScore: opts.MinScore, m: newMatcher(v, gazetteerOnce()), ct: charTables(), seed: maphash.MakeSeed()}
 	if c.minScore == 0 {
 		c.minScore = DefaultMinScore
 	}
@@ -113,7 +114,7 @@ func (c *Classifier) classify(in Input) (Verdict, evidence) {
 	s.reset()
 	// Title and body are normalised into one buffer, a line apart, and
 	// scanned once: a match before titleEnd is in the title.
-	n := normalizer{buf: s.norm[:0], segs: s.segs[:0]}
+	n := normalizer{ct: c.ct, buf: s.norm[:0], segs: s.segs[:0]}
 	n.run(stripMarkup(in.Title))
 	n.pending = 0
 	titleEnd := len(n.buf)

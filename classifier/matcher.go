@@ -9,7 +9,7 @@ import (
 // a boilerplate mark.
 type pattern struct {
 	term    int32 // index into matcher.terms, or -1
-	place   int32 // index into places.places, or -1
+	place   int32 // index into gazetteer.places, or -1
 	cat     int32 // category index of the term, -1 for general or none
 	vetoes  int32 // for a context term: index into matcher.vetoes, or -1
 	context bool
@@ -20,6 +20,7 @@ type pattern struct {
 // boilerplate marks in one leftmost-longest scan, so that a longer context
 // term such as 高质量发展 consumes the 质量 inside it.
 type matcher struct {
+	g          *gazetteer
 	trie       *trie
 	patterns   []pattern
 	strs       []string
@@ -31,10 +32,10 @@ type matcher struct {
 
 // variantMinWeight is the weight from which a term also matches in its
 // variant wordings.
-const variantMinWeight = 5
+const variantMinWeight = 3
 
-func newMatcher(v *Vocabulary) *matcher {
-	m := &matcher{terms: v.terms, termCat: make([]int32, len(v.terms))}
+func newMatcher(v *Vocabulary, g *gazetteer) *matcher {
+	m := &matcher{g: g, terms: v.terms, termCat: make([]int32, len(v.terms))}
 	catIndex := map[string]int32{}
 	for i, t := range v.terms {
 		m.termCat[i] = -1
@@ -90,10 +91,19 @@ func newMatcher(v *Vocabulary) *matcher {
 			}
 		}
 	}
-	for i, p := range places.places {
+	// A place name that holds a term counts as that term too: 省市场监管局 is
+	// a 市场监管局 and 国家质检总局 the 质检总局, though the longer name
+	// consumes the shorter one in the scan.
+	for i, p := range g.places {
 		pt := get(p.name)
-		if !pt.context {
-			pt.place = int32(i)
+		if pt.context {
+			continue
+		}
+		pt.place = int32(i)
+		if pt.term < 0 {
+			if ti := longestTermIn(v.terms, p.name); ti >= 0 {
+				pt.term, pt.cat = int32(ti), m.termCat[ti]
+			}
 		}
 	}
 	// A context term vetoes the terms it contains: an item that says 召回国家队
@@ -122,6 +132,17 @@ func newMatcher(v *Vocabulary) *matcher {
 	}
 	m.trie = buildTrie(m.strs)
 	return m
+}
+
+// longestTermIn returns the index of the longest term inside s, or -1.
+func longestTermIn(terms []VocabTerm, s string) int {
+	best := -1
+	for i, t := range terms {
+		if len(t.Term) < len(s) && strings.Contains(s, t.Term) && (best < 0 || len(t.Term) > len(terms[best].Term)) {
+			best = i
+		}
+	}
+	return best
 }
 
 // scan calls fn for every leftmost-longest non-overlapping match in text

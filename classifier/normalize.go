@@ -25,13 +25,14 @@ import (
 //
 // Normalize is idempotent, never panics and always returns valid UTF-8.
 func Normalize(s string) string {
-	n := normalizer{buf: make([]byte, 0, len(s)+len(s)/8)}
+	n := normalizer{ct: charTables(), buf: make([]byte, 0, len(s)+len(s)/8)}
 	n.run(stripMarkup(s))
 	return string(n.buf)
 }
 
 // normalizer is the character pass of Normalize; it appends to buf.
 type normalizer struct {
+	ct      *charTable
 	buf     []byte
 	pending rune    // white space not yet written: 0, ' ' or '\n'
 	segs    []int32 // where segments end (after 。!?; or a line break), if record
@@ -41,11 +42,12 @@ type normalizer struct {
 
 // run appends the normalised form of s, which holds no markup.
 func (n *normalizer) run(s string) {
+	chars := n.ct
 	for i := 0; i < len(s); {
 		// The common case: a run of runes that stay as they are (most Han
 		// characters, ASCII letters and digits, CJK punctuation) is
 		// copied in one piece.
-		if j := copyable(s, i); j > i {
+		if j := copyable(&chars.copy, s, i); j > i {
 			n.flush()
 			n.buf = append(n.buf, s[i:j]...)
 			i = j
@@ -94,8 +96,7 @@ func (n *normalizer) run(s string) {
 
 // copyable returns the end of the run of unchanged runes starting at s[i]:
 // ASCII and three-byte runes whose table entry says isCopy.
-func copyable(s string, i int) int {
-	bits := &chars.copy
+func copyable(bits *[0x10000 / 64]uint64, s string, i int) int {
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -133,6 +134,7 @@ func (n *normalizer) emitFolded(e uint32) {
 // that combines with what precedes it, the last rune written is taken back
 // and normalised with it.
 func (n *normalizer) slow(seg string) {
+	chars := n.ct
 	first, _ := utf8.DecodeRuneInString(seg)
 	if chars.entry(first)&boundaryBefore == 0 && n.pending == 0 && len(n.buf) > n.base {
 		last, size := utf8.DecodeLastRune(n.buf)

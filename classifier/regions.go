@@ -1,23 +1,22 @@
 package classifier
 
 import (
-	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/qualitywatch/qualitywatch/classifier/region"
 )
 
 // Region slugs outside the 16 Shandong cities.
 const (
-	RegionShandong = "shandong"
-	RegionNational = "national"
-	RegionOther    = "other"
+	RegionShandong = region.Shandong
+	RegionNational = region.National
+	RegionOther    = region.Other
 )
-
-//go:embed data/regions.yaml
-var gazetteerData []byte
 
 // placeStrength says how much a place name tells about the region.
 type placeStrength uint8
@@ -51,9 +50,11 @@ func (g *gazetteer) region(slug string) int {
 	return len(g.slugs) - 1
 }
 
-var places = mustGazetteer(gazetteerData)
+// gazetteerOnce parses the embedded gazetteer on first use.
+var gazetteerOnce = sync.OnceValue(func() *gazetteer { return mustGazetteer(region.Gazetteer()) })
 
 type gazetteerFile struct {
+	Names    yaml.Node           `yaml:"names"` // read by package region
 	Cities   yaml.Node           `yaml:"cities"`
 	Province map[string][]string `yaml:"province"`
 	National []string            `yaml:"national"`
@@ -61,7 +62,7 @@ type gazetteerFile struct {
 	Other    []string            `yaml:"other"`
 }
 
-func mustGazetteer(data []byte) *gazetteer {
+func mustGazetteer(data string) *gazetteer {
 	g, err := parseGazetteer(data)
 	if err != nil {
 		panic(fmt.Sprintf("embedded gazetteer: %v", err)) // a build defect, caught by tests
@@ -69,9 +70,9 @@ func mustGazetteer(data []byte) *gazetteer {
 	return g
 }
 
-func parseGazetteer(data []byte) (*gazetteer, error) {
+func parseGazetteer(data string) (*gazetteer, error) {
 	var f gazetteerFile
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(strings.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("regions.yaml: %w", err)
@@ -135,8 +136,16 @@ func parseGazetteer(data []byte) (*gazetteer, error) {
 			return nil, err
 		}
 	}
+	var named []string
+	for i := 0; i+1 < len(f.Names.Content); i += 2 {
+		named = append(named, f.Names.Content[i].Value)
+	}
+	if !slices.Equal(named, g.slugs) {
+		return nil, fmt.Errorf("regions.yaml: names lists %v, the places give %v", named, g.slugs)
+	}
 	return g, nil
 }
 
-// Regions lists the region slugs a verdict may carry, in gazetteer order.
-func Regions() []string { return append([]string(nil), places.slugs...) }
+// Regions lists the region slugs a verdict may carry, in gazetteer order
+// (the same as region.Slugs).
+func Regions() []string { return slices.Clone(gazetteerOnce().slugs) }

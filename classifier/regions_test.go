@@ -3,6 +3,8 @@ package classifier
 import (
 	"slices"
 	"testing"
+
+	"github.com/qualitywatch/qualitywatch/classifier/region"
 )
 
 func TestRegions(t *testing.T) {
@@ -40,6 +42,10 @@ func TestGazetteerCoversShandong(t *testing.T) {
 	if got := Regions(); !slices.Equal(got, want) {
 		t.Errorf("Regions() = %v, want %v", got, want)
 	}
+	if got := region.Slugs(); !slices.Equal(got, want) {
+		t.Errorf("region.Slugs() = %v, want %v", got, want)
+	}
+	places := gazetteerOnce()
 	perRegion := map[int]int{}
 	for _, p := range places.places {
 		perRegion[p.region]++

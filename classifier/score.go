@@ -14,11 +14,14 @@ import (
 // is min(1, sqrt(refBytes / body bytes)) × min(1, coverageBase +
 // coverageSlope × share of segments holding a categorised term): a long
 // economy report that names 抽检 once and 质量强市 once is not a quality
-// announcement, a short one about them is. The score is 1 - exp(-evidence / scale), which is 0.5 at
-// thresholdEvidence. A match also needs categoryFloor of evidence from terms
-// of a real category (not general).
+// announcement, a short one about them is. With nothing of the body kept
+// (a title alone), titleOnlyBoost takes titleBoost's place, so that one
+// term of weight 4 or more decides. The score is 1 - exp(-evidence /
+// scale), which is 0.5 at thresholdEvidence. A match also needs
+// categoryFloor of evidence from terms of a real category (not general).
 const (
 	titleBoost        = 3.0
+	titleOnlyBoost    = 4.5    // the title boost when nothing of the body is kept
 	refBytes          = 3600.0 // about 1200 Chinese characters
 	thresholdEvidence = 16.0
 	categoryFloor     = 6.0
@@ -35,6 +38,7 @@ const maxRegions = 32
 
 // scratch is the per-call working memory of Classify, pooled.
 type scratch struct {
+	g           *gazetteer
 	norm        []byte  // normalised title, '\n', normalised body
 	bodyStart   int     // where the body starts in norm
 	segs        []int32 // segment ends in norm
@@ -55,6 +59,7 @@ type scratch struct {
 
 func newScratch(m *matcher) *scratch {
 	return &scratch{
+		g:           m.g,
 		seen:        map[uint64]span{},
 		titleCount:  make([]int32, len(m.terms)),
 		bodyCount:   make([]int32, len(m.terms)),
@@ -95,7 +100,7 @@ func (s *scratch) count(p *pattern, inTitle bool) {
 		}
 	}
 	if p.place >= 0 {
-		pl := &places.places[p.place]
+		pl := &s.g.places[p.place]
 		switch {
 		case inTitle:
 			s.regTitle[pl.region]++
@@ -132,6 +137,12 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 			s.titleCount[i], s.bodyCount[i] = 0, 0 // reset skips them: they stay in touched
 		}
 	}
+	// A title alone (a list page's entry, a feed item without text) is all
+	// the evidence there is: one strong term in it is enough.
+	boost := titleBoost
+	if s.bodyBytes == 0 {
+		boost = titleOnlyBoost
+	}
 	var total, categorised float64
 	list := make([]scored, 0, len(s.touched))
 	for _, i := range s.touched {
@@ -141,7 +152,7 @@ func (c *Classifier) verdict(s *scratch) (Verdict, evidence) {
 		t := &c.vocab.terms[i]
 		e := 0.0
 		if s.titleCount[i] > 0 {
-			e += titleBoost
+			e += boost
 		}
 		if n := s.bodyCount[i]; n > 0 {
 			e += (1 + math.Log(float64(n))) * lf
@@ -215,6 +226,7 @@ func topKeys(names []string, values []float64, share float64) []string {
 // as titleBoost mentions; weak names count for Shandong only when no place
 // outside Shandong is named; with nothing found the region is "other".
 func regionsOf(s *scratch) []string {
+	places := s.g
 	if s.regTitle == ([maxRegions]int32{}) && s.regBody == ([maxRegions]int32{}) && s.regWeak == ([maxRegions]int32{}) {
 		return []string{RegionOther}
 	}

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"regexp"
@@ -38,6 +39,13 @@ type Vocabulary struct {
 	terms    []VocabTerm // in file order; Term normalised, unique
 	context  []string    // normalised, unique
 	variants [][2]string // {alternative, canonical}, normalised
+	names    map[string]Names
+}
+
+// Names are a category's display names.
+type Names struct {
+	ZH string `json:"zh" yaml:"zh"` // 抽检
+	EN string `json:"en" yaml:"en"` // Sampling inspection
 }
 
 // Name is the file the vocabulary came from, or "default".
@@ -48,6 +56,29 @@ func (v *Vocabulary) Terms() []VocabTerm { return slices.Clone(v.terms) }
 
 // Context returns the context terms, which are matched but never counted.
 func (v *Vocabulary) Context() []string { return slices.Clone(v.context) }
+
+// CategoryName names a category in a locale ("en" gives English, anything
+// else Chinese): by the vocabulary's own names, else by the embedded
+// vocabulary's (a replacing vocabulary keeps the default's names for the
+// default's categories), else the slug itself.
+func (v *Vocabulary) CategoryName(slug, locale string) string {
+	n, ok := v.names[slug]
+	if !ok && v.name != "default" {
+		n, ok = defaultVocab().names[slug]
+	}
+	switch {
+	case !ok:
+		return slug
+	case locale == "en":
+		return n.EN
+	default:
+		return n.ZH
+	}
+}
+
+// CategoryName names a category of the embedded vocabulary in a locale
+// (Vocabulary.CategoryName).
+func CategoryName(slug, locale string) string { return defaultVocab().CategoryName(slug, locale) }
 
 // DefaultVocabulary returns the vocabulary embedded in the program.
 func DefaultVocabulary() *Vocabulary {
@@ -69,6 +100,7 @@ func LoadVocabulary(path string) (*Vocabulary, error) {
 
 // vocabFile is the YAML layout of a vocabulary file.
 type vocabFile struct {
+	Names      yaml.Node         `yaml:"names"`
 	Categories yaml.Node         `yaml:"categories"`
 	Context    []string          `yaml:"context"`
 	Variants   map[string]string `yaml:"variants"`
@@ -147,15 +179,44 @@ func ParseVocabulary(data []byte, name string) (*Vocabulary, error) {
 		}
 		v.variants = append(v.variants, [2]string{a, c})
 	}
+	errs = append(errs, v.parseNames(&f.Names)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
+// parseNames reads the names section: category slug to {zh, en}. A name
+// may be given for a category the file has no terms of: an extending file
+// can rename the default's.
+func (v *Vocabulary) parseNames(node *yaml.Node) []error {
+	if node.Kind == 0 {
+		return nil
+	}
+	if node.Kind != yaml.MappingNode {
+		return []error{fmt.Errorf("%s:%d: names: want a mapping of category to {zh, en}", v.name, node.Line)}
+	}
+	var errs []error
+	v.names = map[string]Names{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		slug := node.Content[i].Value
+		var n Names
+		if err := node.Content[i+1].Decode(&n); err != nil || n.ZH == "" || n.EN == "" {
+			errs = append(errs, fmt.Errorf("%s:%d: names.%s: want {zh: NAME, en: NAME}", v.name, node.Content[i].Line, slug))
+			continue
+		}
+		if !categorySlug.MatchString(slug) {
+			errs = append(errs, fmt.Errorf("%s:%d: names: category %q: want lower-case ASCII letters and '-'", v.name, node.Content[i].Line, slug))
+			continue
+		}
+		v.names[slug] = n
+	}
+	return errs
+}
+
 // Extend returns a vocabulary holding v's entries and other's: a term of
-// other replaces the same term of v (its category and weight), context terms
-// and variants are added. Neither v nor other changes.
+// other replaces the same term of v (its category and weight), context terms,
+// variants and category names are added. Neither v nor other changes.
 func (v *Vocabulary) Extend(other *Vocabulary) *Vocabulary {
 	out := &Vocabulary{name: v.name + "+" + other.name}
 	override := map[string]VocabTerm{}
@@ -191,5 +252,10 @@ func (v *Vocabulary) Extend(other *Vocabulary) *Vocabulary {
 		}
 	}
 	out.variants = slices.Concat(v.variants, other.variants)
+	out.names = maps.Clone(v.names)
+	if out.names == nil {
+		out.names = map[string]Names{}
+	}
+	maps.Copy(out.names, other.names)
 	return out
 }

@@ -17,7 +17,7 @@ func TestDefaultVocabularyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse printed vocabulary: %v", err)
 	}
-	if !reflect.DeepEqual(back.terms, v.terms) || !reflect.DeepEqual(back.context, v.context) || !reflect.DeepEqual(back.variants, v.variants) {
+	if !reflect.DeepEqual(back.terms, v.terms) || !reflect.DeepEqual(back.context, v.context) || !reflect.DeepEqual(back.variants, v.variants) || !reflect.DeepEqual(back.names, v.names) {
 		t.Error("printed vocabulary does not parse back to the same vocabulary")
 	}
 	for _, term := range v.Terms() {
@@ -38,6 +38,8 @@ func TestParseVocabularyErrors(t *testing.T) {
 		{"context clash", "categories:\n  sampling:\n    抽检: 1\ncontext:\n  - 抽检\n", `bad.yaml: context[0] "抽检": term already defined in sampling`},
 		{"unknown key", "categories: {}\nterms: []\n", "bad.yaml: yaml: unmarshal errors:\n  line 2: field terms not found"},
 		{"terms not a mapping", "categories:\n  sampling: [抽检]\n", "bad.yaml:2: categories.sampling: want a mapping"},
+		{"names without en", "names:\n  sampling: {zh: 抽检}\ncategories:\n  sampling:\n    抽检: 1\n", "bad.yaml:2: names.sampling: want {zh: NAME, en: NAME}"},
+		{"names not a mapping", "names: [抽检]\ncategories:\n  sampling:\n    抽检: 1\n", "bad.yaml:1: names: want a mapping of category to {zh, en}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,5 +87,51 @@ func TestLoadVocabulary(t *testing.T) {
 	}
 	if _, err := LoadVocabulary(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestCategoryNames(t *testing.T) {
+	def := DefaultVocabulary()
+	user, err := ParseVocabulary([]byte("names:\n  food-fraud: {zh: 食品欺诈, en: Food fraud}\ncategories:\n  food-fraud:\n    地沟油: 6\n  sampling:\n    抽检: 5\n"), "user.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := ParseVocabulary([]byte("categories:\n  food-fraud:\n    地沟油: 6\n"), "bare.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		v            *Vocabulary
+		slug, zh, en string
+	}{
+		{"default", def, "sampling", "抽检", "Sampling inspection"},
+		{"quality month", def, "quality-month", "质量月", "Quality month"},
+		{"default, unknown", def, "food-fraud", "food-fraud", "food-fraud"},
+		{"own names", user, "food-fraud", "食品欺诈", "Food fraud"},
+		{"replacing: the default's names", user, "sampling", "抽检", "Sampling inspection"},
+		{"no names: the slug", bare, "food-fraud", "food-fraud", "food-fraud"},
+		{"extended", def.Extend(user), "food-fraud", "食品欺诈", "Food fraud"},
+		{"extended, default's", def.Extend(bare), "recall", "召回", "Recall"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.v.CategoryName(tt.slug, "zh"); got != tt.zh {
+				t.Errorf("zh: %q, want %q", got, tt.zh)
+			}
+			if got := tt.v.CategoryName(tt.slug, "en"); got != tt.en {
+				t.Errorf("en: %q, want %q", got, tt.en)
+			}
+		})
+	}
+	// Every category of the default vocabulary has names.
+	for _, term := range def.Terms() {
+		if term.Category != General && def.CategoryName(term.Category, "en") == term.Category {
+			t.Errorf("category %s has no names", term.Category)
+		}
+	}
+	back, err := ParseVocabulary(user.YAML(), "printed")
+	if err != nil || !reflect.DeepEqual(back.names, user.names) {
+		t.Errorf("names do not survive printing: %v, %v", err, back)
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"strings"
 )
 
-// YAML returns the vocabulary in the format ParseVocabulary reads: its
-// categories in the order first defined, each term with its weight, then
-// the context terms and the variants. Parsing the output gives the same
-// vocabulary back.
+// YAML returns the vocabulary in the format ParseVocabulary reads: the
+// display names of its categories, its categories in the order first
+// defined, each term with its weight, then the context terms and the
+// variants. Parsing the output gives the same vocabulary back.
 func (v *Vocabulary) YAML() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# vocabulary: %s (%d terms, %d context terms)\n", v.name, len(v.terms), len(v.context))
-	b.WriteString("categories:\n")
 	var cats []string
 	byCat := map[string][]VocabTerm{}
 	for _, t := range v.terms {
@@ -23,6 +22,15 @@ func (v *Vocabulary) YAML() []byte {
 		}
 		byCat[t.Category] = append(byCat[t.Category], t)
 	}
+	if len(v.names) > 0 {
+		b.WriteString("names:\n")
+		for _, c := range cats {
+			if n, ok := v.names[c]; ok {
+				fmt.Fprintf(&b, "  %s: {zh: %s, en: %s}\n", c, yamlKey(n.ZH), yamlKey(n.EN))
+			}
+		}
+	}
+	b.WriteString("categories:\n")
 	for _, c := range cats {
 		fmt.Fprintf(&b, "  %s:\n", c)
 		for _, t := range byCat[c] {

@@ -9,8 +9,13 @@
 //  3. read `*_file` secrets;
 //  4. apply defaults and validate values.
 //
-// Deeper checks that need other packages (cron specs, notifier settings) are
-// made by the code that builds those parts, with the same path style.
+// Validation also compiles what the runtime would otherwise parse again: a
+// list source's select and detail blocks (listpage), a notifier's zone,
+// digest schedule, quiet hours and rate (rhythm, the one dialect of cron
+// specs, windows and rates). The compiled values sit beside the text they
+// come from in fields the YAML never sets (`yaml:"-"`), and are passed on as
+// values. Checks that need a channel's own package (templates, SMTP) are
+// made by the code that builds the channel, with the same path style.
 package config
 
 import (
@@ -20,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/qualitywatch/qualitywatch/listpage"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // Config is the whole configuration file.
@@ -59,6 +65,10 @@ type Retention struct {
 // HTTP is the operations endpoint: /metrics, /healthz, /readyz.
 type HTTP struct {
 	Listen *string `yaml:"listen"` // nil: 127.0.0.1:9090; "": disabled
+	// Token allows the status page's actions (replay or drop a dead
+	// letter) to requests bearing it; without one the page is read-only.
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // Classifier selects the vocabulary and threshold.
@@ -82,6 +92,9 @@ type Watch struct {
 	// sources (html, json) and their detail pages, which also make at most
 	// one request at a time per host; nil: DefaultHostDelay.
 	HostDelay *Duration `yaml:"host_delay"`
+	// FailureThreshold is how many failed polls in a row make a source
+	// failing (or layout, or blocked); 0: 3.
+	FailureThreshold int `yaml:"failure_threshold"`
 }
 
 // Source is one feed or list page to watch.
@@ -152,14 +165,29 @@ type Notifier struct {
 	Match   *Filter `yaml:"match"`
 	Exclude *Filter `yaml:"exclude"`
 
-	Digest     string   `yaml:"digest"`
-	QuietHours string   `yaml:"quiet_hours"`
-	Timezone   string   `yaml:"timezone"`
-	Rate       string   `yaml:"rate"`
-	Template   string   `yaml:"template"`
-	Locale     string   `yaml:"locale"`
-	Timeout    Duration `yaml:"timeout"`
-	Retry      Retry    `yaml:"retry"`
+	// Digest is a cron spec ("0 8 * * *"); "" delivers each alert at once.
+	Digest string `yaml:"digest"`
+	// QuietHours is "HH:MM-HH:MM" in Timezone; "" is none.
+	QuietHours string `yaml:"quiet_hours"`
+	// Timezone is the zone of QuietHours, of a Digest without CRON_TZ and
+	// of the times messages show (default Asia/Shanghai).
+	Timezone string `yaml:"timezone"`
+	// Rate is "20/min", "1/s", "100/h"; "" is unlimited.
+	Rate     string   `yaml:"rate"`
+	Template string   `yaml:"template"`
+	Locale   string   `yaml:"locale"`
+	Timeout  Duration `yaml:"timeout"`
+	Retry    Retry    `yaml:"retry"`
+	// Events says what the notifier receives: alerts (the default),
+	// health (sources' changes of state), or both.
+	Events []string `yaml:"events"`
+
+	// Compiled by Validate from Timezone, Digest, QuietHours and Rate; each
+	// zero value means "not set" (no digest, no quiet hours, unlimited).
+	Location       *time.Location  `yaml:"-"`
+	DigestSchedule rhythm.Schedule `yaml:"-"`
+	QuietWindow    rhythm.Window   `yaml:"-"`
+	SendRate       rhythm.Rate     `yaml:"-"`
 }
 
 // SMTP is an email notifier's server.

@@ -198,3 +198,75 @@ func TestListSourceCompiledAtLoad(t *testing.T) {
 		t.Errorf("feed source: %+v", feed)
 	}
 }
+
+// TestNotifierConfigErrors loads one file per bad notifier or rhythm
+// setting and asserts the whole error, path included.
+func TestNotifierConfigErrors(t *testing.T) {
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"conf.bad-digest.yml", `notifiers[0].digest: "CRON_TZ=Asia/Shanghai 0 8 *": expected 5 to 6 fields, found 3: [0 8 *]`},
+		{"conf.digest-never-fires.yml", `notifiers[0].digest: "0 0 30 2 *" never fires`},
+		{"conf.digest-tz-only.yml", `notifiers[0].digest: "CRON_TZ=UTC" is not a cron spec: CRON_TZ=UTC without a schedule`},
+		{"conf.digest-bad-zone.yml", `notifiers[0].digest: "CRON_TZ=Mars/Olympus 0 8 * * *": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`},
+		{"conf.bad-quiet-hours.yml", `notifiers[0].quiet_hours: "22:00-25:00": end: "25:00" is not a time of day`},
+		{"conf.quiet-hours-empty.yml", `notifiers[0].quiet_hours: "07:00-07:00": the window must neither be empty nor span the whole day`},
+		{"conf.bad-rate.yml", `notifiers[0].rate: "20/fortnight": unknown unit "fortnight" (want s, min, h or a duration)`},
+		{"conf.rate-zero.yml", `notifiers[0].rate: "0/min": count must be a positive integer`},
+		// A zone that does not load leaves the digest unchecked: one error.
+		{"conf.bad-notifier-timezone.yml", `notifiers[0].timezone: "Mars/Olympus" is not a time zone: unknown time zone Mars/Olympus`},
+		{"conf.bad-notifier-name.yml", `notifiers[0].name: "-team" must be lower-case letters, digits and '-', starting with a letter or digit`},
+		{"conf.duplicate-notifier-name.yml", `notifiers[1].name: "team" is already used by entry 0`},
+		{"conf.bad-retry.yml", "notifiers[0].retry.max_attempts: must not be negative\n" +
+			"notifiers[0].retry: initial 10m0s is longer than max 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			_, err := config.Load(path, env(nil))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if got, want := err.Error(), path+": "+tt.want; got != want {
+				t.Errorf("error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+// TestNotifierRhythmCompiledAtLoad: a six-field digest is valid (the
+// dialect of source schedules), and the notifier's zone, digest, quiet hours
+// and rate are compiled when the config loads.
+func TestNotifierRhythmCompiledAtLoad(t *testing.T) {
+	cfg, err := config.Load("testdata/conf.digest-six-fields.yml", env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	n := cfg.Notifiers[0]
+	if n.Location == nil || n.Location.String() != config.DefaultTimezone {
+		t.Fatalf("location %v, want %s", n.Location, config.DefaultTimezone)
+	}
+	// 08:00:00 in Shanghai is 00:00 UTC.
+	from := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	if got, want := n.DigestSchedule.Next(from), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("digest next = %v, want %v", got.UTC(), want)
+	}
+	if got := n.DigestSchedule.String(); got != "0 0 8 * * *" {
+		t.Errorf("digest spec %q", got)
+	}
+	// 23:00 in Shanghai is inside 22:00-07:00 for 8 hours.
+	if got := n.QuietWindow.Remaining(time.Date(2026, 1, 1, 15, 0, 0, 0, time.UTC)); got != 8*time.Hour {
+		t.Errorf("quiet hours remaining %s, want 8h", got)
+	}
+	if n.SendRate.N != 20 || n.SendRate.Per != time.Minute {
+		t.Errorf("rate %+v, want 20/min", n.SendRate)
+	}
+	good, err := config.Load("testdata/conf.good.yml", env(map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/x", "SMTP_PASSWORD": "p"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := good.Notifiers[0]; !n.DigestSchedule.IsZero() || !n.QuietWindow.IsZero() || !n.SendRate.IsZero() {
+		t.Errorf("a notifier without digest, quiet hours or rate: %+v", n)
+	}
+}

@@ -176,6 +176,9 @@ func expandEnv(v reflect.Value, path string, getenv func(string) string) []error
 		var errs []error
 		for i := range v.NumField() {
 			tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "-" || !v.Type().Field(i).IsExported() {
+				continue // compiled values, not text from the file
+			}
 			errs = append(errs, expandEnv(v.Field(i), joinPath(path, tag), getenv)...)
 		}
 		return errs
@@ -233,6 +236,7 @@ func (c *Config) readSecretFiles(baseDir string) []error {
 		}
 	}
 	read("nats.token", c.NATS.TokenFile, &c.NATS.Token)
+	read("http.token", c.HTTP.TokenFile, &c.HTTP.Token)
 	read("nats.password", c.NATS.PasswordFile, &c.NATS.Password)
 	for i := range c.Notifiers {
 		n := &c.Notifiers[i]

@@ -16,23 +16,35 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/qualitywatch/qualitywatch/listpage"
+	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 
-	"github.com/qualitywatch/qualitywatch/classifier"
+	"github.com/qualitywatch/qualitywatch/classifier/region"
 )
 
 // Defaults applied when the config leaves a value out.
 const (
-	DefaultNATSListen  = "127.0.0.1:4222"
-	DefaultStoreDir    = "./data/nats"
-	DefaultHTTPListen  = "127.0.0.1:9090"
-	DefaultSchedule    = "@every 10m"
-	DefaultTimezone    = "Asia/Shanghai"
-	DefaultFetchTimout = 30 * time.Second
-	DefaultMaxBytes    = 10 << 20
-	MaxAutoJitter      = 30 * time.Second
-	DefaultSendTimeout = 15 * time.Second
-	DefaultHostDelay   = 500 * time.Millisecond
+	DefaultNATSListen       = "127.0.0.1:4222"
+	DefaultStoreDir         = "./data/nats"
+	DefaultHTTPListen       = "127.0.0.1:9090"
+	DefaultSchedule         = "@every 10m"
+	DefaultTimezone         = "Asia/Shanghai"
+	DefaultFetchTimout      = 30 * time.Second
+	DefaultMaxBytes         = 10 << 20
+	MaxAutoJitter           = 30 * time.Second
+	DefaultSendTimeout      = 15 * time.Second
+	DefaultHostDelay        = 500 * time.Millisecond
+	DefaultFailureThreshold = 3
 )
+
+// What a notifier can receive (notifiers[].events).
+const (
+	EventAlerts = "alerts"
+	EventHealth = "health"
+)
+
+// Wants reports whether the notifier receives the kind of event.
+func (n *Notifier) Wants(event string) bool { return slices.Contains(n.Events, event) }
 
 // notifierTypes are the channels a notifier can use.
 var notifierTypes = []string{"console", "slack", "email", "webhook", "dingtalk", "wecom", "feishu"}
@@ -42,30 +54,13 @@ var (
 	slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
 
-// CronParser is the parser for every schedule: 5 fields, 6 with seconds,
-// descriptors such as @every 5m, and CRON_TZ= prefixes.
-func CronParser() cron.Parser {
-	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-}
-
-// ParseSchedule parses a cron spec in the given default zone. It never
-// panics (cron v3 does on "CRON_TZ=UTC" with no fields).
-func ParseSchedule(spec string, loc *time.Location) (sched cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			sched, err = nil, fmt.Errorf("%q is not a cron spec", spec)
-		}
-	}()
-	spec = strings.TrimSpace(spec)
-	if spec == "" {
-		return nil, errors.New("empty cron spec")
-	}
-	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") && !strings.HasPrefix(spec, "@every") && loc != nil {
-		spec = "CRON_TZ=" + loc.String() + " " + spec
-	}
-	s, err := CronParser().Parse(spec)
+// ParseSchedule parses a source's cron spec in the given default zone: the
+// dialect is rhythm's (see rhythm.ParseSchedule), the one every schedule
+// and digest is read in. It never panics.
+func ParseSchedule(spec string, loc *time.Location) (cron.Schedule, error) {
+	s, err := rhythm.ParseSchedule(spec, loc)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", spec, err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -97,6 +92,9 @@ func (c *Config) applyDefaults() {
 	}
 	if w.MaxBytes == 0 {
 		w.MaxBytes = DefaultMaxBytes
+	}
+	if w.FailureThreshold == 0 {
+		w.FailureThreshold = DefaultFailureThreshold
 	}
 	if w.HostDelay == nil {
 		d := Duration(DefaultHostDelay)
@@ -131,6 +129,9 @@ func (c *Config) applyDefaults() {
 		}
 		if n.Timeout == 0 {
 			n.Timeout = Duration(DefaultSendTimeout)
+		}
+		if len(n.Events) == 0 {
+			n.Events = []string{EventAlerts}
 		}
 	}
 }
@@ -171,6 +172,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Watch.MaxBytes < 0 {
 		bad("watch.max_bytes", "must be positive")
+	}
+	if c.Watch.FailureThreshold < 0 || c.Watch.FailureThreshold > 1000 {
+		bad("watch.failure_threshold", "%d is not between 1 and 1000", c.Watch.FailureThreshold)
 	}
 	names := map[string]int{}
 	for i, s := range c.Sources {
@@ -255,7 +259,11 @@ func splitErrors(err error) []error {
 }
 
 func (n *Notifier) validate(p string, i int, names map[string]int, bad func(string, string, ...any)) {
-	checkName(bad, p, n.Name, names, i)
+	if err := notifier.CheckName(n.Name); err != nil {
+		bad(p+".name", "%v", err)
+	} else {
+		checkName(bad, p, n.Name, names, i)
+	}
 	if !slices.Contains(notifierTypes, n.Type) {
 		bad(p+".type", "%q is not one of %s", n.Type, strings.Join(notifierTypes, ", "))
 		return
@@ -289,12 +297,15 @@ func (n *Notifier) validate(p string, i int, names map[string]int, bad func(stri
 	if n.Locale != "zh" && n.Locale != "en" {
 		bad(p+".locale", "%q is not zh or en", n.Locale)
 	}
-	if _, err := time.LoadLocation(n.Timezone); err != nil {
-		bad(p+".timezone", "%q is not a time zone: %v", n.Timezone, err)
-	}
+	n.compileRhythm(p, bad)
 	if n.Template != "" {
 		if _, err := os.Stat(n.Template); err != nil {
 			bad(p+".template", "%v", err)
+		}
+	}
+	for j, e := range n.Events {
+		if e != EventAlerts && e != EventHealth {
+			bad(fmt.Sprintf("%s.events[%d]", p, j), "%q is not alerts or health", e)
 		}
 	}
 	if n.Retry.MaxAttempts < 0 {
@@ -302,6 +313,33 @@ func (n *Notifier) validate(p string, i int, names map[string]int, bad func(stri
 	}
 	if n.Retry.Max != 0 && n.Retry.Initial > n.Retry.Max {
 		bad(p+".retry", "initial %s is longer than max %s", time.Duration(n.Retry.Initial), time.Duration(n.Retry.Max))
+	}
+}
+
+// compileRhythm compiles the notifier's zone, digest, quiet hours and rate
+// into Location, DigestSchedule, QuietWindow and SendRate. A digest or
+// quiet hours in a zone that does not load are not checked further.
+func (n *Notifier) compileRhythm(p string, bad func(string, string, ...any)) {
+	loc, err := time.LoadLocation(n.Timezone)
+	if err != nil {
+		bad(p+".timezone", "%q is not a time zone: %v", n.Timezone, err)
+		return
+	}
+	n.Location = loc
+	if n.Digest != "" {
+		if n.DigestSchedule, err = rhythm.ParseDigest(n.Digest, loc); err != nil {
+			bad(p+".digest", "%v", err)
+		}
+	}
+	if n.QuietHours != "" {
+		if n.QuietWindow, err = rhythm.ParseWindow(n.QuietHours, loc); err != nil {
+			bad(p+".quiet_hours", "%v", err)
+		}
+	}
+	if n.Rate != "" {
+		if n.SendRate, err = rhythm.ParseRate(n.Rate); err != nil {
+			bad(p+".rate", "%v", err)
+		}
 	}
 }
 
@@ -331,7 +369,7 @@ func (n *Notifier) validateEmail(p string, bad func(string, string, ...any)) {
 }
 
 func (f *Filter) validate(p string, bad func(string, string, ...any)) {
-	regions := classifier.Regions()
+	regions := region.Slugs()
 	for j, r := range f.Regions {
 		if !slices.Contains(regions, r) {
 			bad(fmt.Sprintf("%s.regions[%d]", p, j), "%q is not a region; known: %s", r, strings.Join(regions, ", "))
@@ -362,7 +400,7 @@ func checkName(bad func(string, string, ...any), p, name string, names map[strin
 	case name == "":
 		bad(p+".name", "required")
 	case !nameRE.MatchString(name):
-		bad(p+".name", "%q must be lower-case letters, digits and '-'", name)
+		bad(p+".name", "%q must be lower-case letters, digits and '-', starting with a letter or digit", name)
 	default:
 		if j, dup := names[name]; dup {
 			bad(p+".name", "%q is already used by entry %d", name, j)

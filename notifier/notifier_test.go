@@ -41,3 +41,14 @@ func TestErrorClasses(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"team": true, "qa-mail-2": true, "9": true, "a-": true,
+		"": false, "-a": false, "Team": false, "qa mail": false, "qa_mail": false, "qa.mail": false, "质量": false,
+	} {
+		if err := notifier.CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
+		}
+	}
+}

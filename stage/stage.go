@@ -101,6 +101,7 @@ func (s *Stage) publish(ctx context.Context, it alert.Item) error {
 	region, category := first(a.Regions, "other"), first(a.Categories, "other")
 	msg := &nats.Msg{Subject: bus.AlertSubject(region, category), Data: body, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, a.ID)
+	msg.Header.Set(bus.HeaderSource, a.Source)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ack, err := s.js.PublishMsg(pctx, msg)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 )
@@ -84,7 +85,7 @@ func NormalizeLink(link string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			if isTrackingParam(k) {
+			if isLegacyTrackingParam(k) {
 				delete(q, k)
 			}
 		}
@@ -94,8 +95,36 @@ func NormalizeLink(link string) string {
 	return u.String()
 }
 
+// TrackingParams are the query parameters that only track the reader and
+// are dropped from links: these names, and every name starting with one of
+// TrackingPrefixes.
+var TrackingParams = []string{
+	"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "igshid",
+	"spm", "from", "from_source", "isappinstalled", "scene", "srcid", "wfr", "tt_from", "ref",
+}
+
+// TrackingPrefixes: utm_source, share_token, share_from, wechat_…, ….
+var TrackingPrefixes = []string{"utm_", "share_", "wechat_"}
+
 // isTrackingParam reports whether a query key only tracks the reader.
 func isTrackingParam(key string) bool {
+	k := strings.ToLower(key)
+	for _, p := range TrackingPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	for _, t := range TrackingParams {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// isLegacyTrackingParam is the list NormalizeLink has always dropped:
+// identities made with it must stay the same.
+func isLegacyTrackingParam(key string) bool {
 	k := strings.ToLower(key)
 	if strings.HasPrefix(k, "utm_") {
 		return true
@@ -105,4 +134,70 @@ func isTrackingParam(key string) bool {
 		return true
 	}
 	return false
+}
+
+// defaultPages are the file names a server answers a directory with.
+var defaultPages = []string{"index.html", "index.htm", "index.shtml", "index.php", "index.jsp", "index.asp", "index.aspx", "default.html", "default.htm", "default.aspx"}
+
+// CanonicalLink is a link as an identity: the same article however a feed
+// writes its link today. On top of NormalizeLink (host lower-cased, default
+// port, tracking parameters and fragment dropped, query sorted) the scheme
+// is dropped (http and https are one), a default index page is folded into
+// its directory (/tzgg/index.html is /tzgg/) and a trailing slash dropped.
+// Links that are not absolute http(s) are returned trimmed.
+func CanonicalLink(link string) string {
+	n := NormalizeLink(link)
+	u, err := url.Parse(n)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return n
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if isTrackingParam(k) {
+				delete(q, k)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	dir, file := path.Split(u.Path)
+	for _, d := range defaultPages {
+		if strings.EqualFold(file, d) {
+			u.Path = dir
+			break
+		}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	if u.Port() == "443" || u.Port() == "80" {
+		u.Host = u.Hostname()
+	}
+	u.Scheme = ""
+	return u.String()
+}
+
+// Keys are an entry's identities, each enough to recognise it again: its
+// canonical link (unless the link is shared by other entries of the same
+// feed, as with feeds that link every entry to one page), its guid
+// (qualified with the source when it is not a URL), and, when it has
+// neither, its title and date. An entry is seen when any of its keys was
+// seen: a guid that changes while the link stays, or a link that moves to
+// https or gains tracking parameters while the guid stays, is the same item.
+func Keys(source string, e Entry, sharedLink bool) []string {
+	var keys []string
+	if l := strings.TrimSpace(e.Link); l != "" && !sharedLink {
+		keys = append(keys, "link:"+CanonicalLink(l))
+	}
+	if g := strings.TrimSpace(e.GUID); g != "" {
+		if strings.Contains(g, "://") {
+			keys = append(keys, "link:"+CanonicalLink(g))
+		} else {
+			keys = append(keys, source+"/guid:"+g)
+		}
+	}
+	if len(keys) == 0 {
+		id := Identity(Entry{Title: e.Title, Summary: e.Summary, Content: e.Content, Published: e.Published})
+		keys = append(keys, source+"/"+id)
+	}
+	return keys
 }

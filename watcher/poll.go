@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/listpage"
 )
 
 // Classifier judges an item; the watcher attaches the verdict to every item
@@ -24,6 +25,8 @@ type Metrics interface {
 	Polled(source, result string, at time.Time)
 	ItemSeen(source string)
 	ItemPublished(source string)
+	// SourceHealth reports a source's state and failed polls in a row.
+	SourceHealth(source, state string, failures int)
 }
 
 // Source is one feed or list page as the watcher needs it.
@@ -34,6 +37,9 @@ type Source struct {
 	Baseline bool        // record what the feed holds at first sight without publishing
 	List     *ListSource // nil for a feed
 	Charset  string      // overrides the declared charset; "" trusts the page
+	// Interval is the time between two scheduled polls: the unit of the
+	// failure backoff and of staleness (0: neither).
+	Interval time.Duration
 }
 
 // Result says what one poll did.
@@ -61,6 +67,16 @@ type Poller struct {
 	Now        func() time.Time
 	// Location is the zone of feed dates that name none (nil: UTC+8).
 	Location *time.Location
+	// Health: failures in a row before a source is failing (0: 3), where
+	// changes of state go, and who else wants to know of each poll.
+	FailThreshold int
+	Events        HealthPublisher
+	Observer      Observer
+	// Started is when the daemon started: a source that never succeeded
+	// is stale 3 intervals after it.
+	Started time.Time
+
+	listed *Listed // the seen-store value as last read or written
 }
 
 // maxTextRunes bounds the text attached to an item and classified.
@@ -70,17 +86,54 @@ const maxTextRunes = 20000
 // acknowledged, and the feed's validators are saved only when every new
 // item was handled, so a failure part-way loses nothing: the next poll
 // fetches the whole feed again and publishes what is still missing.
+//
+// Every poll also keeps the source's health (see health.go): a failure
+// counts towards failing, layout or blocked and defers the next poll with
+// exponential backoff; a success ends both. A poll cancelled because the
+// daemon stops is neither: it returns an error wrapping context.Canceled and
+// changes nothing.
 func (p *Poller) Poll(ctx context.Context) (Result, error) {
 	now := p.now()
 	name := p.Source.Name
 	st, err := p.Store.State(ctx, name)
 	if err != nil {
+		// The store failed, not the source: its health is unchanged.
 		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
 	}
 	if now.Before(st.NotBefore) {
 		p.Metrics.Polled(name, "skipped", now)
-		return Result{Skipped: "site asked to retry after " + st.NotBefore.Format(time.RFC3339)}, nil
+		p.staleCheck(ctx, &st, now)
+		p.observe(now, "skipped", nil, st, Result{})
+		return Result{Skipped: st.waitReason()}, nil
 	}
+	res, err := p.poll(ctx, &st, now)
+	if err != nil && ctx.Err() != nil {
+		return res, fmt.Errorf("source %s: poll stopped: %w", name, context.Cause(ctx))
+	}
+	ev := p.track(&st, now, err)
+	p.Metrics.SourceHealth(name, st.Health, st.Failures)
+	if serr := p.Store.SaveState(ctx, name, st); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	p.announce(ctx, ev, st)
+	result := "ok"
+	switch {
+	case err != nil:
+		result = "error"
+		p.fail(now, err)
+		err = fmt.Errorf("source %s: %w", name, err)
+	case res.NotModified:
+		result = "not_modified"
+		p.Metrics.Polled(name, result, now)
+	default:
+		p.Metrics.Polled(name, result, now)
+	}
+	p.observe(now, result, err, st, res)
+	return res, err
+}
+
+// poll fetches, reads and handles the source, updating st.
+func (p *Poller) poll(ctx context.Context, st *SourceState, now time.Time) (Result, error) {
 	// A feed is one request, bounded by the source's timeout; a list
 	// source's every request is (see Fetcher), so its poll is bounded by
 	// its pages and new entries.
@@ -94,24 +147,22 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 	if err != nil {
 		var he *HTTPError
 		if errors.As(err, &he) && he.RetryAfter > 0 {
-			st.NotBefore = now.Add(he.RetryAfter)
-			if serr := p.Store.SaveState(ctx, name, st); serr != nil {
-				err = errors.Join(err, serr)
-			}
+			st.NotBefore, st.RetryAfter = now.Add(he.RetryAfter), true
 		}
-		return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
+		return Result{}, err
 	}
+	st.RetryAfter = false
 	if snap.Response.NotModified {
 		// Record the validators the 304 sent, and when the source was fine.
 		st.Validators, st.NotBefore, st.LastOK = snap.Response.Validators, time.Time{}, now
-		if err := p.Store.SaveState(ctx, name, st); err != nil {
-			return Result{}, p.fail(now, fmt.Errorf("source %s: %w", name, err))
-		}
-		p.Metrics.Polled(name, "not_modified", now)
 		return Result{NotModified: true}, nil
 	}
+	if p.Source.List == nil && len(snap.Feed.Entries) == 0 && st.Entries > 0 {
+		return Result{}, &listpage.LayoutError{Key: "feed", Selector: "item", URL: redactURL(p.Source.URL),
+			Problem: fmt.Sprintf("holds no entries (it held %d)", st.Entries)}
+	}
 	baseline := !st.Baselined && p.Source.Baseline
-	res, err := p.handle(ctx, r, snap.Feed, &st, baseline, now)
+	res, err := p.handle(ctx, r, snap.Feed, st, baseline, now)
 	res.Pages = snap.Pages
 	if err == nil && !snap.Incomplete {
 		// Every page was read and its entries recorded: the first sight is
@@ -121,17 +172,17 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 	if err == nil {
 		err = snap.Problem
 	}
-	if err == nil && res.Deferred == 0 {
-		// Every new entry was handled: the next poll may be conditional.
-		st.Validators, st.NotBefore, st.LastOK = snap.Response.Validators, time.Time{}, now
-	}
-	if serr := p.Store.SaveState(ctx, name, st); serr != nil {
-		err = errors.Join(err, serr)
+	if len(snap.Feed.Entries) > 0 {
+		st.Entries = len(snap.Feed.Entries)
 	}
 	if err != nil {
-		return res, p.fail(now, fmt.Errorf("source %s: %w", name, err))
+		return res, err
 	}
-	p.Metrics.Polled(name, "ok", now)
+	st.NotBefore, st.LastOK = time.Time{}, now
+	if res.Deferred == 0 {
+		// Every new entry was handled: the next poll may be conditional.
+		st.Validators = snap.Response.Validators
+	}
 	return res, nil
 }
 
@@ -149,9 +200,10 @@ const detailWorkers = 4
 
 // fresh is a new entry of this poll.
 type fresh struct {
-	id  string
-	e   Entry
-	err error // its detail page's, if that failed
+	id     string
+	e      Entry
+	hashes []uint64 // of its identity keys
+	err    error    // its detail page's, if that failed
 }
 
 // handle publishes (or, at first sight, only records) each unseen entry,
@@ -159,8 +211,26 @@ type fresh struct {
 // source's new entries are first completed from their own pages (never at
 // first sight); an entry whose page fails waits for the next poll, up to
 // maxDetailAttempts polls, then goes out with what the list gave.
-func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceState, baseline bool, now time.Time) (Result, error) {
-	res := Result{Entries: len(feed.Entries)}
+func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceState, baseline bool, now time.Time) (res Result, err error) {
+	res = Result{Entries: len(feed.Entries)}
+	listed, err := p.Store.Listed(ctx, p.Source.Name, p.listed)
+	if err != nil {
+		return res, err
+	}
+	p.listed = listed
+	// Whatever happens below, what was published (or recorded) is saved.
+	defer func() {
+		if serr := p.Store.SaveListed(context.WithoutCancel(ctx), p.Source.Name, listed, now, len(feed.Entries)); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}()
+	migrate := listed.Empty() && st.Baselined // first poll since the per-item seen-store
+	links := map[string]int{}
+	for _, e := range feed.Entries {
+		if e.Link != "" {
+			links[CanonicalLink(e.Link)]++
+		}
+	}
 	var news []fresh
 	ids := map[string]bool{}
 	for _, e := range oldestFirst(feed.Entries) {
@@ -169,13 +239,22 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 			continue // the same entry twice in one feed (or on two pages)
 		}
 		ids[id] = true
-		seen, err := p.Store.Seen(ctx, p.Source.Name, id)
-		if err != nil {
-			return res, err
+		keys := Keys(p.Source.Name, e, e.Link != "" && links[CanonicalLink(e.Link)] > 1)
+		hashes := make([]uint64, len(keys))
+		for i, k := range keys {
+			hashes[i] = KeyHash(k)
 		}
-		if !seen {
-			news = append(news, fresh{id: id, e: e})
+		seen := listed.Has(hashes)
+		if !seen && migrate {
+			if seen, err = p.Store.Seen(ctx, p.Source.Name, id); err != nil {
+				return res, err
+			}
 		}
+		if seen {
+			listed.Touch(hashes, now)
+			continue
+		}
+		news = append(news, fresh{id: id, e: e, hashes: hashes})
 	}
 	res.New = len(news)
 	if !baseline {
@@ -206,13 +285,15 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 			p.Metrics.ItemPublished(p.Source.Name)
 			p.Logger.Info("new item", "id", f.id, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
 		}
-		if err := p.Store.MarkSeen(ctx, p.Source.Name, f.id); err != nil {
-			return res, err
-		}
+		// Seen only once published (or recorded at first sight).
+		listed.Touch(f.hashes, now)
 		p.Metrics.ItemSeen(p.Source.Name)
 	}
 	if baseline {
 		p.Logger.Info("baseline recorded: items present at first sight will not alert", "items", res.Baseline)
+	}
+	if migrate {
+		p.Logger.Info("seen items moved to the per-source store", "identities", listed.Len())
 	}
 	return res, nil
 }
@@ -312,6 +393,18 @@ func truncateRunes(s string, n int) string {
 func (p *Poller) fail(now time.Time, err error) error {
 	p.Metrics.Polled(p.Source.Name, "error", now)
 	return err
+}
+
+func (p *Poller) observe(now time.Time, result string, err error, st SourceState, res Result) {
+	if p.Observer == nil {
+		return
+	}
+	o := Observation{At: now, Result: result, State: st.Health, Since: st.Since, Failures: st.Failures,
+		LastOK: st.LastOK, NotBefore: st.NotBefore, Entries: st.Entries, New: res.Published}
+	if err != nil {
+		o.Err = err.Error()
+	}
+	p.Observer.Observed(p.Source.Name, o)
 }
 
 func (p *Poller) now() time.Time {

@@ -34,6 +34,7 @@ type noMetrics struct{}
 func (noMetrics) Polled(string, string, time.Time) {}
 func (noMetrics) ItemSeen(string)                  {}
 func (noMetrics) ItemPublished(string)             {}
+func (noMetrics) SourceHealth(string, string, int) {}
 
 // site serves a feed file that the test can swap, honouring ETag.
 type site struct {

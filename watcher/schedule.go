@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ type Scheduler struct {
 	mu       sync.Mutex
 	lastErrs map[string]string
 	jobs     []Job
+	entries  map[string]cron.EntryID
 }
 
 // NewScheduler returns a scheduler whose jobs poll under ctx. owner names
@@ -43,6 +45,7 @@ func NewScheduler(logger *slog.Logger, loc *time.Location, owner string) *Schedu
 		logger:   logger,
 		owner:    owner,
 		lastErrs: map[string]string{},
+		entries:  map[string]cron.EntryID{},
 	}
 }
 
@@ -50,8 +53,22 @@ func NewScheduler(logger *slog.Logger, loc *time.Location, owner string) *Schedu
 func (s *Scheduler) add(ctx context.Context, j Job) cron.Job {
 	cl := cronLogger{s.logger.With("source", j.Poller.Source.Name)}
 	wrapped := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(func() { s.run(ctx, j) }))
-	s.cron.Schedule(j.Schedule, wrapped)
+	id := s.cron.Schedule(j.Schedule, wrapped)
+	s.mu.Lock()
+	s.entries[j.Poller.Source.Name] = id
+	s.mu.Unlock()
 	return wrapped
+}
+
+// Next is when source is next due (zero if it is not scheduled).
+func (s *Scheduler) Next(source string) time.Time {
+	s.mu.Lock()
+	id, ok := s.entries[source]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	return s.cron.Entry(id).Next
 }
 
 // Start starts scheduling. Each source is also polled once right away,
@@ -67,6 +84,30 @@ func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
 	s.cron.Start()
 	for _, w := range wrapped {
 		s.first.Go(w.Run)
+	}
+}
+
+// Add schedules more jobs on a running scheduler, each polled once right
+// away (a new source takes its baseline).
+func (s *Scheduler) Add(ctx context.Context, jobs []Job) {
+	for _, j := range jobs {
+		w := s.add(ctx, j)
+		s.mu.Lock()
+		s.jobs = append(s.jobs, j)
+		s.mu.Unlock()
+		s.first.Go(w.Run)
+	}
+}
+
+// Remove stops scheduling source. A poll in flight finishes.
+func (s *Scheduler) Remove(source string) {
+	s.mu.Lock()
+	id, ok := s.entries[source]
+	delete(s.entries, source)
+	s.jobs = slices.DeleteFunc(s.jobs, func(j Job) bool { return j.Poller.Source.Name == source })
+	s.mu.Unlock()
+	if ok {
+		s.cron.Remove(id)
 	}
 }
 
@@ -119,42 +160,48 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 		} else if !ok {
 			logger.Debug("another qualitywatch process holds this source's poll lease; skipping this tick", "owner_self", s.owner)
 			j.Poller.Metrics.Polled(name, "skipped", now)
+			j.Poller.CheckStale(ctx)
 			return
 		}
 	}
 	start := time.Now()
 	res, err := j.Poller.Poll(ctx)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		logger.Debug("poll stopped: the daemon is stopping", "err", err)
+		return
+	case err != nil:
 		s.logError(name, logger, err)
+		return
+	case res.Skipped != "":
+		logger.Debug("poll skipped", "why", res.Skipped)
 		return
 	}
 	s.clearError(name, logger)
 	logger.Debug("polled", "not_modified", res.NotModified, "entries", res.Entries, "new", res.New,
-		"published", res.Published, "baseline", res.Baseline, "took", time.Since(start).Round(time.Millisecond))
+		"published", res.Published, "baseline", res.Baseline, "deferred", res.Deferred, "pages", res.Pages,
+		"took", time.Since(start).Round(time.Millisecond))
 }
 
-// logError logs a failing poll at error level when its error changes, and
-// at debug level while it repeats.
+// logError logs a failed poll at info level when its error changes, and at
+// debug level while it repeats: the source's change of state (failing,
+// blocked, layout) is what is logged at WARN, once (see health.go).
 func (s *Scheduler) logError(name string, logger *slog.Logger, err error) {
 	s.mu.Lock()
 	changed := s.lastErrs[name] != err.Error()
 	s.lastErrs[name] = err.Error()
 	s.mu.Unlock()
 	if changed {
-		logger.Error("poll failed", "err", err)
+		logger.Info("poll failed", "err", err)
 	} else {
 		logger.Debug("poll still failing", "err", err)
 	}
 }
 
-func (s *Scheduler) clearError(name string, logger *slog.Logger) {
+func (s *Scheduler) clearError(name string, _ *slog.Logger) {
 	s.mu.Lock()
-	had := s.lastErrs[name] != ""
 	delete(s.lastErrs, name)
 	s.mu.Unlock()
-	if had {
-		logger.Info("poll recovered")
-	}
 }
 
 // cronLogger adapts slog to cron's logger.

@@ -22,15 +22,19 @@ func (p *panicky) Classify(string, string) alert.Verdict {
 	panic("classifier bug")
 }
 
-type countingMetrics struct{ ok atomic.Int32 }
+type countingMetrics struct{ ok, errors atomic.Int32 }
 
 func (c *countingMetrics) Polled(_, result string, _ time.Time) {
-	if result == "ok" || result == "not_modified" {
+	switch result {
+	case "ok", "not_modified":
 		c.ok.Add(1)
+	case "error":
+		c.errors.Add(1)
 	}
 }
-func (c *countingMetrics) ItemSeen(string)      {}
-func (c *countingMetrics) ItemPublished(string) {}
+func (c *countingMetrics) ItemSeen(string)                  {}
+func (c *countingMetrics) ItemPublished(string)             {}
+func (c *countingMetrics) SourceHealth(string, string, int) {}
 
 func TestSchedulerSurvivesPanicsAndKeepsPolling(t *testing.T) {
 	conn := natstest.Start(t, "")

@@ -25,9 +25,20 @@ type SourceState struct {
 	Validators Validators `json:"validators"`
 	// Baselined is set once the items present at first sight were recorded.
 	Baselined bool `json:"baselined"`
-	// NotBefore defers the next poll when the site asked (Retry-After).
-	NotBefore time.Time `json:"not_before,omitzero"`
-	LastOK    time.Time `json:"last_ok,omitzero"`
+	// NotBefore defers the next poll: the site asked (Retry-After, then
+	// RetryAfter is set) or the source is failing (backoff).
+	NotBefore  time.Time `json:"not_before,omitzero"`
+	RetryAfter bool      `json:"retry_after,omitempty"`
+	LastOK     time.Time `json:"last_ok,omitzero"`
+	// Health (see health.go): the state, since when, the failed polls in
+	// a row and the last error.
+	Health     string    `json:"health,omitempty"`
+	Since      time.Time `json:"since,omitzero"`
+	Failures   int       `json:"failures,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	LastReason string    `json:"last_reason,omitempty"`
+	// Entries is how many entries the source last listed.
+	Entries int `json:"entries,omitempty"`
 	// DetailFailures counts, per new entry of a list source, the polls
 	// whose fetch of its detail page failed; an entry leaves it when it is
 	// published.

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -36,13 +37,26 @@ const ShutdownTimeout = pollsGrace + consumersGrace + closeGrace
 
 // App is a built daemon, ready to run.
 type App struct {
-	cfg       *config.Config
-	logger    *slog.Logger
-	metrics   *metrics.Metrics
-	classify  watcher.Classifier
-	notifiers []Notifier
-	version   string
-	health    *health
+	cfg        *config.Config
+	logger     *slog.Logger
+	metrics    *metrics.Metrics
+	classify   watcher.Classifier
+	categories []string
+	notifiers  []Notifier
+	version    string
+	health     *health
+	board      *board
+	conn       atomic.Pointer[bus.Conn]
+	sched      atomic.Pointer[watcher.Scheduler]
+	running    atomic.Pointer[daemon]
+	mu         sync.Mutex // guards notifiers, which a reload replaces
+}
+
+// notifierList returns the notifiers in force.
+func (a *App) notifierList() []Notifier {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.notifiers
 }
 
 // Build checks and constructs everything that does not need the network.
@@ -60,90 +74,125 @@ func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version st
 		return nil, err
 	}
 	return &App{
-		cfg:       cfg,
-		logger:    logger,
-		metrics:   metrics.New(),
-		classify:  cls,
-		notifiers: ns,
-		version:   version,
-		health:    &health{},
+		cfg:        cfg,
+		logger:     logger,
+		metrics:    metrics.New(),
+		classify:   cls,
+		categories: cls.Categories(),
+		notifiers:  ns,
+		version:    version,
+		health:     &health{},
+		board:      newBoard(),
 	}, nil
 }
 
 // Run starts the daemon and blocks until ctx is cancelled, then stops it in
 // order. It returns the first error that stopped it, if any.
 func (a *App) Run(ctx context.Context) error {
-	conn, err := bus.Connect(ctx, a.busOptions(), a.logger)
-	if err != nil {
+	d := &daemon{a: a, errc: make(chan error, 1), notifiers: map[string]*runningNotifier{}}
+	if err := d.start(ctx); err != nil {
+		d.stop()
 		return err
 	}
-	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = bus.Setup(setupCtx, conn.JS, a.retention(), a.cfg.NATS.Replicas)
-	cancel()
-	if err != nil {
-		_ = conn.Close(context.Background())
-		return err
-	}
-	a.health.setNATS(conn)
-
-	stopHTTP, err := a.serveHTTP()
-	if err != nil {
-		_ = conn.Close(context.Background())
-		return err
-	}
-
-	// Consumers run under their own context so that they stop after the
-	// scheduler, not at the same moment.
-	consumeCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	errc := make(chan error, 1+len(a.notifiers))
-	goRun := func(name string, run func(context.Context) error) {
-		wg.Go(func() {
-			if err := run(consumeCtx); err != nil {
-				a.logger.Error("component stopped", "component", name, "err", err)
-				errc <- fmt.Errorf("%s: %w", name, err)
-			}
-		})
-	}
-	// Every notifier's consumer exists before the stage publishes anything:
-	// a new notifier starts with the alerts published from then on.
-	for _, n := range a.notifiers {
-		r, err := n.runner(conn.JS, a.logger, a.metrics)
-		if err == nil {
-			err = r.EnsureConsumer(ctx)
-		}
-		if err != nil {
-			stopConsumers()
-			wg.Wait()
-			_ = conn.Close(context.Background())
-			return fmt.Errorf("notifier %s: %w", n.Name, err)
-		}
-		goRun("notifier "+n.Name, r.Run)
-	}
-	goRun("classifier stage", stage.New(conn.JS, a.logger, a.metrics).Run)
-
-	pollCtx, stopPolls := context.WithCancel(context.WithoutCancel(ctx))
-	sched, err := a.startWatchers(pollCtx, conn)
-	if err != nil {
-		stopPolls()
-		stopConsumers()
-		wg.Wait()
-		_ = conn.Close(context.Background())
-		return err
-	}
+	a.running.Store(d)
+	defer a.running.Store(nil)
 	a.health.setRunning(true)
+	summaryDone := make(chan struct{})
+	go a.board.logSummaries(summaryDone, summaryEvery, a.logger)
 	a.logger.Info("qualitywatch running", "version", a.version, "sources", len(a.cfg.Sources),
-		"notifiers", len(a.notifiers), "nats", a.natsDesc(conn))
+		"notifiers", len(a.notifierList()), "nats", a.natsDesc(d.conn))
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-errc:
+	case runErr = <-d.errc:
 	}
+	close(summaryDone)
 	a.health.setRunning(false)
 	a.logger.Info("stopping")
-	a.shutdown(sched, stopPolls, stopConsumers, &wg, conn, stopHTTP)
+	d.stop()
 	return runErr
+}
+
+// daemon is a running App: what was started, so that it can be stopped in
+// order, and changed by a reload.
+type daemon struct {
+	a *App
+
+	conn     *bus.Conn
+	stopHTTP func(context.Context) error
+	// Consumers run under their own context so that they stop after the
+	// scheduler, not at the same moment.
+	consumeCtx    context.Context
+	stopConsumers context.CancelFunc
+	pollCtx       context.Context
+	stopPolls     context.CancelFunc
+	wg            sync.WaitGroup
+	errc          chan error
+	sched         *watcher.Scheduler
+	parts         *watchParts
+
+	mu        sync.Mutex // guards what a reload changes
+	cfg       *config.Config
+	notifiers map[string]*runningNotifier
+}
+
+// start brings the daemon up, step by step; on error, stop unwinds
+// whatever was started.
+func (d *daemon) start(ctx context.Context) error {
+	a := d.a
+	d.cfg = a.cfg
+	conn, err := bus.Connect(ctx, a.busOptions(), a.logger)
+	if err != nil {
+		return err
+	}
+	d.conn = conn
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = bus.Setup(setupCtx, conn.JS, a.retention(), a.cfg.NATS.Replicas)
+	cancel()
+	if err != nil {
+		return err
+	}
+	a.health.setNATS(conn)
+	a.conn.Store(conn)
+	if d.stopHTTP, err = a.serveHTTP(); err != nil {
+		return err
+	}
+	d.consumeCtx, d.stopConsumers = context.WithCancel(context.WithoutCancel(ctx))
+	// Every notifier's consumer exists before the stage publishes anything:
+	// a new notifier starts with the alerts published from then on.
+	for _, n := range a.notifierList() {
+		if err := d.startNotifier(ctx, n, d.cfg.Notifiers[n.index]); err != nil {
+			return err
+		}
+	}
+	d.goRun("classifier stage", d.consumeCtx, stage.New(conn.JS, a.logger, a.metrics).Run)
+	d.pollCtx, d.stopPolls = context.WithCancel(context.WithoutCancel(ctx))
+	if d.parts, err = a.watchParts(d.pollCtx, conn); err != nil {
+		return err
+	}
+	d.sched = watcher.NewScheduler(a.logger, d.parts.loc, d.parts.owner)
+	jobs, err := d.parts.jobs(d.pollCtx, a, d.cfg.Sources)
+	if err != nil {
+		return err
+	}
+	d.sched.Start(d.pollCtx, jobs)
+	a.sched.Store(d.sched)
+	return nil
+}
+
+// goRun runs a component until its context ends; a component that stops
+// on its own with an error stops the daemon.
+func (d *daemon) goRun(name string, ctx context.Context, run func(context.Context) error) {
+	d.wg.Go(func() {
+		if err := run(ctx); err != nil && ctx.Err() == nil {
+			d.a.logger.Error("component stopped", "component", name, "err", err)
+			select {
+			case d.errc <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	})
 }
 
 // Shares of ShutdownTimeout for each step of an orderly stop.
@@ -153,38 +202,49 @@ const (
 	closeGrace     = 2 * time.Second // drain NATS, stop the embedded server and HTTP
 )
 
-// shutdown stops everything in order within ShutdownTimeout. What does not
-// finish in its share is logged and left: an alert in hand that was not
-// acknowledged is redelivered after a restart, so nothing is lost.
-func (a *App) shutdown(sched *watcher.Scheduler, stopPolls, stopConsumers context.CancelFunc, wg *sync.WaitGroup,
-	conn *bus.Conn, stopHTTP func(context.Context) error) {
+// stop stops whatever was started, in order, within ShutdownTimeout. What
+// does not finish in its share is logged and left: an alert in hand that
+// was not acknowledged is redelivered after a restart, so nothing is lost.
+func (d *daemon) stop() {
+	a := d.a
 	start := time.Now()
 	// 1. No new polls; polls in flight get their share, then are cancelled.
-	polls := sched.Stop()
-	select {
-	case <-polls.Done():
-	case <-time.After(pollsGrace):
-		a.logger.Warn("polls still running at shutdown; cancelling them")
+	if d.sched != nil {
+		polls := d.sched.Stop()
+		select {
+		case <-polls.Done():
+		case <-time.After(pollsGrace):
+			a.logger.Warn("polls still running at shutdown; cancelling them")
+		}
+		d.stopPolls()
+		<-polls.Done()
+		releaseCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		d.sched.ReleaseLeases(releaseCtx)
+		cancel()
+	} else if d.stopPolls != nil {
+		d.stopPolls()
 	}
-	stopPolls()
-	<-polls.Done()
-	releaseCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-	sched.ReleaseLeases(releaseCtx)
-	cancel()
 	// 2. Consumers finish the message in hand and stop.
-	stopConsumers()
-	consumersCtx, cancel := context.WithTimeout(context.Background(), consumersGrace)
-	waitOrTimeout(consumersCtx, wg, a.logger)
-	cancel()
+	if d.stopConsumers != nil {
+		d.stopConsumers()
+		consumersCtx, cancel := context.WithTimeout(context.Background(), consumersGrace)
+		waitOrTimeout(consumersCtx, &d.wg, a.logger)
+		cancel()
+	}
 	// 3. Drain the connection, stop the embedded server, close HTTP.
 	closeCtx, cancel := context.WithTimeout(context.Background(), closeGrace)
 	defer cancel()
-	if err := conn.Close(closeCtx); err != nil {
-		a.logger.Warn("nats did not drain in time; closed it", "err", err)
+	if d.conn != nil {
+		if err := d.conn.Close(closeCtx); err != nil {
+			a.logger.Warn("nats did not drain in time; closed it", "err", err)
+		}
 	}
-	if err := stopHTTP(closeCtx); err != nil {
-		a.logger.Warn("http server did not stop in time", "err", err)
+	if d.stopHTTP != nil {
+		if err := d.stopHTTP(closeCtx); err != nil {
+			a.logger.Warn("http server did not stop in time", "err", err)
+		}
 	}
+	a.conn.Store(nil)
 	a.logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 }
 
@@ -231,8 +291,18 @@ func (a *App) natsDesc(conn *bus.Conn) string {
 	return "embedded, in-process"
 }
 
-// startWatchers builds one poller per source and starts the scheduler.
-func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Scheduler, error) {
+// watchParts are what every poller shares.
+type watchParts struct {
+	store   *watcher.Store
+	pub     *watcher.Publisher
+	feeds   *watcher.Fetcher
+	limiter *watcher.HostLimiter
+	loc     *time.Location
+	owner   string
+	started time.Time
+}
+
+func (a *App) watchParts(ctx context.Context, conn *bus.Conn) (*watchParts, error) {
 	store, err := watcher.OpenStore(ctx, conn.JS)
 	if err != nil {
 		return nil, err
@@ -241,43 +311,70 @@ func (a *App) startWatchers(ctx context.Context, conn *bus.Conn) (*watcher.Sched
 	if err != nil {
 		return nil, fmt.Errorf("watch.timezone: %w", err)
 	}
-	fetcher := &watcher.Fetcher{
-		UserAgent: a.userAgent(),
-		MaxBytes:  a.cfg.Watch.MaxBytes,
-		Timeout:   a.cfg.MaxFetchTimeout(),
-	}
-	pub := watcher.NewPublisher(conn.JS)
 	// The lease owner is the host name: stable across restarts, so a
 	// restarted process is not locked out by its own previous lease.
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = fmt.Sprintf("pid-%d", os.Getpid())
 	}
-	sched := watcher.NewScheduler(a.logger, loc, host)
+	return &watchParts{
+		store: store, pub: watcher.NewPublisher(conn.JS), loc: loc, owner: host, started: time.Now(),
+		feeds: &watcher.Fetcher{
+			UserAgent: a.userAgent(),
+			MaxBytes:  a.cfg.Watch.MaxBytes,
+			Timeout:   a.cfg.MaxFetchTimeout(),
+		},
+		limiter: HostLimiter(a.cfg),
+	}, nil
+}
+
+// jobs builds one poller per source, and declares the sources to the
+// status board with the state they have in the store.
+func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) ([]watcher.Job, error) {
 	var jobs []watcher.Job
-	limiter := HostLimiter(a.cfg)
-	for i, s := range a.cfg.Sources {
-		spec, err := config.ParseSchedule(s.Schedule, loc)
+	var views []sourceView
+	for i, s := range sources {
+		spec, err := config.ParseSchedule(s.Schedule, w.loc)
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d].schedule: %w", i, err)
 		}
+		src := WatcherSource(s)
+		src.Interval = interval(spec, w.started)
 		jobs = append(jobs, watcher.Job{
 			Poller: &watcher.Poller{
-				Source:     WatcherSource(s),
-				Fetcher:    SourceFetcher(s, fetcher, limiter),
-				Store:      store,
-				Publisher:  pub,
-				Classifier: a.classify,
-				Metrics:    a.metrics,
-				Logger:     a.logger.With("source", s.Name),
-				Location:   loc,
+				Source:        src,
+				Fetcher:       SourceFetcher(s, w.feeds, w.limiter),
+				Store:         w.store,
+				Publisher:     w.pub,
+				Classifier:    a.classify,
+				Metrics:       a.metrics,
+				Logger:        a.logger.With("source", s.Name),
+				Location:      w.loc,
+				FailThreshold: a.cfg.Watch.FailureThreshold,
+				Events:        w.pub,
+				Observer:      a.board,
+				Started:       w.started,
 			},
 			Schedule: spec,
 			Jitter:   a.jitter(spec),
 		})
+		v := sourceView{Name: s.Name, Type: s.Type, URL: s.URL, Interval: src.Interval}
+		if st, err := w.store.State(ctx, s.Name); err == nil {
+			v.Last = watcher.Observation{State: st.Health, Since: st.Since, Failures: st.Failures, LastOK: st.LastOK,
+				NotBefore: st.NotBefore, Entries: st.Entries, Err: st.LastError}
+			v.LastErr = st.LastError
+			a.metrics.SourceHealth(s.Name, st.Health, st.Failures)
+		}
+		views = append(views, v)
 	}
-	sched.Start(ctx, jobs)
-	return sched, nil
+	a.board.set(views)
+	return jobs, nil
+}
+
+// interval is the time between two runs of a schedule after from.
+func interval(spec cron.Schedule, from time.Time) time.Duration {
+	next := spec.Next(from)
+	return spec.Next(next).Sub(next)
 }
 
 // jitter is watch.jitter, or by default a tenth of the source's interval,

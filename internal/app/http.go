@@ -9,8 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 )
 
@@ -49,6 +51,11 @@ func (a *App) serveHTTP() (func(context.Context) error, error) {
 		return func(context.Context) error { return nil }, nil
 	}
 	mux := http.NewServeMux()
+	st, err := a.statusPage()
+	if err != nil {
+		return nil, err
+	}
+	st.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		a.health.mu.Lock()
@@ -81,4 +88,88 @@ func (a *App) serveHTTP() (func(context.Context) error, error) {
 	}()
 	a.logger.Info("http listening", "addr", ln.Addr().String())
 	return srv.Shutdown, nil
+}
+
+// statusPage builds the status page and API on the daemon's parts.
+func (a *App) statusPage() (*status, error) {
+	loc, err := time.LoadLocation(a.cfg.Watch.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("watch.timezone: %w", err)
+	}
+	tmpl, err := newPageTemplate(loc)
+	if err != nil {
+		return nil, fmt.Errorf("status page template: %w", err)
+	}
+	return &status{
+		board: a.board, tmpl: tmpl, loc: loc, version: a.version, token: a.cfg.HTTP.Token, logger: a.logger,
+		names: func(_, slug, _ string) string { return slug },
+		js: func() jetstream.JetStream {
+			if c := a.conn.Load(); c != nil {
+				return c.JS
+			}
+			return nil
+		},
+		next: func(source string) time.Time {
+			if s := a.sched.Load(); s != nil {
+				return s.Next(source)
+			}
+			return time.Time{}
+		},
+		notifier: func() []string {
+			ns := a.notifierList()
+			names := make([]string, 0, len(ns))
+			for _, n := range ns {
+				names = append(names, n.Name)
+			}
+			return names
+		},
+		replay: a.replayDeadLetter,
+		drop:   a.dropDeadLetter,
+	}, nil
+}
+
+// dropDeadLetter deletes one of a notifier's dead letters.
+func (a *App) dropDeadLetter(ctx context.Context, notifier string, seq uint64) error {
+	c := a.conn.Load()
+	if c == nil {
+		return errors.New("not connected to NATS yet")
+	}
+	st, _, err := deadLetterMsg(ctx, c.JS, notifier, seq)
+	if err != nil {
+		return err
+	}
+	if err := st.DeleteMsg(ctx, seq); err != nil {
+		return fmt.Errorf("delete dead letter %d: %w", seq, err)
+	}
+	return nil
+}
+
+// replayDeadLetter sends one of a notifier's dead letters again and removes
+// it once the target accepted it.
+func (a *App) replayDeadLetter(ctx context.Context, name string, seq uint64) error {
+	c := a.conn.Load()
+	if c == nil {
+		return errors.New("not connected to NATS yet")
+	}
+	st, m, err := deadLetterMsg(ctx, c.JS, name, seq)
+	if err != nil {
+		return err
+	}
+	al, err := alert.Decode(m.Data)
+	if err != nil {
+		return fmt.Errorf("dead letter %d: %w", seq, err)
+	}
+	for _, n := range a.notifierList() {
+		if n.Name != name {
+			continue
+		}
+		if err := n.Channel.Notify(ctx, al); err != nil {
+			return fmt.Errorf("notifier %s: %w", name, err)
+		}
+		if err := st.DeleteMsg(ctx, seq); err != nil {
+			return fmt.Errorf("delete dead letter %d: %w", seq, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: no notifier %s", errNoDeadLetter, name)
 }

@@ -30,6 +30,7 @@ type Notifier struct {
 	Name    string
 	Channel notifier.Notifier
 	Options delivery.Options
+	index   int // in cfg.Notifiers
 }
 
 // runner is the durable consumer that delivers this notifier's alerts.
@@ -46,7 +47,7 @@ func BuildNotifier(cfg *config.Config, idx int, stdout io.Writer) (Notifier, err
 	if err := errors.Join(chErr, optErr); err != nil {
 		return Notifier{}, prefixLines(path+": ", err)
 	}
-	return Notifier{Name: nc.Name, Channel: ch, Options: opts}, nil
+	return Notifier{Name: nc.Name, Channel: ch, Options: opts, index: idx}, nil
 }
 
 // prefixLines puts prefix before every line of err, so that each problem
@@ -77,11 +78,10 @@ func buildNotifiers(cfg *config.Config, stdout io.Writer) ([]Notifier, error) {
 // buildChannel maps one notifier's config onto its channel package. Every
 // channel is wired here, explicitly: no registry.
 func buildChannel(nc config.Notifier, stdout io.Writer) (notifier.Notifier, error) {
-	loc, err := time.LoadLocation(nc.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("timezone: %w", err)
+	if nc.Location == nil {
+		return nil, errNotCompiled
 	}
-	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template, Location: loc})
+	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template, Location: nc.Location})
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}
@@ -132,19 +132,16 @@ func smtpTLSMode(s *config.SMTP) string {
 	}
 }
 
+// deliveryOptions passes on the rhythm config compiled when it loaded
+// (buildChannel refuses a config that was not).
 func deliveryOptions(nc config.Notifier) (delivery.Options, error) {
-	loc, err := time.LoadLocation(nc.Timezone)
-	if err != nil {
-		return delivery.Options{}, fmt.Errorf("timezone: %w", err)
-	}
 	o := delivery.Options{
 		Name:           nc.Name,
 		Match:          filter(nc.Match),
 		Exclude:        filter(nc.Exclude),
-		Digest:         nc.Digest,
-		QuietHours:     nc.QuietHours,
-		Location:       loc,
-		Rate:           nc.Rate,
+		Digest:         nc.DigestSchedule,
+		QuietHours:     nc.QuietWindow,
+		Rate:           nc.SendRate,
 		MaxAttempts:    nc.Retry.MaxAttempts,
 		BackoffInitial: time.Duration(nc.Retry.Initial),
 		BackoffMax:     time.Duration(nc.Retry.Max),
@@ -154,6 +151,11 @@ func deliveryOptions(nc config.Notifier) (delivery.Options, error) {
 	}
 	return o, nil
 }
+
+// errNotCompiled is the error for a notifier config that did not come
+// through config.Load or Parse, which compile its zone, digest, quiet hours
+// and rate.
+var errNotCompiled = errors.New("timezone: not compiled: the config was not validated")
 
 func filter(f *config.Filter) delivery.Filter {
 	if f == nil {

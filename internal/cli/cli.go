@@ -55,6 +55,7 @@ func commands() []command {
 		{"config", "check a config file: qualitywatch config validate --config FILE", cmdConfig},
 		{"notify", "send a sample alert: qualitywatch notify test --config FILE NAME", cmdNotify},
 		{"replay", "send dead letters again: qualitywatch replay --config FILE --notifier NAME", cmdReplay},
+		{"backtest", "show the alerts a candidate vocabulary would add and remove on the stored items: qualitywatch backtest --config FILE --vocabulary FILE [--extend] [--since 30d] [--json]", cmdBacktest},
 		{"version", "print the version", cmdVersion},
 	}
 }

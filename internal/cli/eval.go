@@ -21,10 +21,14 @@ type evalItem struct {
 // {"id","title","text","label"}: label 2 must match, 0 must not, 1 is not
 // scored.
 //
-//	qualitywatch eval [--min-score X] [--vocabulary FILE [--extend]] [-v] FILE.jsonl
+// With --titles the text is dropped: what a list-page source gives without
+// its articles.
+//
+//	qualitywatch eval [--min-score X] [--vocabulary FILE [--extend]] [--titles] [-v] FILE.jsonl
 func cmdEval(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "eval")
 	verbose := fs.Bool("v", false, "list the items classified wrongly")
+	titles := fs.Bool("titles", false, "classify the titles alone (the text dropped)")
 	var cf classifierFlags
 	cf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -44,7 +48,11 @@ func cmdEval(ctx context.Context, env *Env, args []string) error {
 		if it.Label == nil || *it.Label < 0 || *it.Label > 2 {
 			return fmt.Errorf("item %s: want \"label\" 0, 1 or 2", it.ID)
 		}
-		v := c.Classify(classifier.Input{Title: it.Title, Text: it.Text})
+		in := classifier.Input{Title: it.Title, Text: it.Text}
+		if *titles {
+			in.Text = ""
+		}
+		v := c.Classify(in)
 		conf.Add(*it.Label, v.Match)
 		wrong := *it.Label == classifier.LabelMustFind && !v.Match || *it.Label == classifier.LabelMustNot && v.Match
 		if wrong && *verbose {

@@ -30,6 +30,11 @@ func TestEval(t *testing.T) {
 	if err != nil || !strings.Contains(out, "missed") || !strings.Contains(out, "p2") {
 		t.Errorf("eval -v with a high threshold: %v\n%s", err, out)
 	}
+	// Titles alone: the first item's title holds 国家监督抽查, enough alone.
+	out, _, err = runCmd(t, cmdEval, "", "--titles", path)
+	if err != nil || !strings.Contains(out, "tp 2  fp 0  fn 0  tn 1") {
+		t.Errorf("eval --titles: %v\n%s", err, out)
+	}
 	os.WriteFile(path, []byte(`{"id":"x","title":"t"}`+"\n"), 0o644)
 	if _, _, err := runCmd(t, cmdEval, "", path); err == nil || !strings.Contains(err.Error(), "set.jsonl:1: item \"x\"") {
 		t.Errorf("missing label: %v", err)

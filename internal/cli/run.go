@@ -29,7 +29,9 @@ func loadConfig(env *Env, path string) (*config.Config, error) {
 func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "run")
 	var path, level, format string
+	var watchConfig bool
 	configFlag(fs, &path)
+	fs.BoolVar(&watchConfig, "watch-config", false, "reload the config when its file changes (as on SIGHUP)")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&format, "log-format", "text", "log format: text or json")
 	if err := parseFlags(fs, args); err != nil {
@@ -47,7 +49,27 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	reloads := reloadSignals(ctx, path, watchConfig, logger)
+	go func() {
+		for range reloads {
+			reload(ctx, env, a, path, logger)
+		}
+	}()
 	return a.Run(ctx)
+}
+
+// reload reads the config file again and applies it; a config with errors
+// is refused with every error logged, and the running one stays.
+func reload(ctx context.Context, env *Env, a *app.App, path string, logger *slog.Logger) {
+	cfg, err := config.Load(path, env.Getenv)
+	if err == nil {
+		err = a.Reload(ctx, cfg, env.Stdout)
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			logger.Error("config reload refused; the running config stays", "err", line)
+		}
+	}
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

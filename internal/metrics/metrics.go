@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/qualitywatch/qualitywatch/alert"
 )
 
 // Metrics is one registry with every qualitywatch metric on it.
@@ -23,6 +25,8 @@ type Metrics struct {
 	failures       *prometheus.CounterVec
 	deadLetters    *prometheus.CounterVec
 	filtered       *prometheus.CounterVec
+	sourceState    *prometheus.GaugeVec
+	failuresInARow *prometheus.GaugeVec
 }
 
 // New registers every metric on a fresh registry, with Go and process
@@ -49,7 +53,34 @@ func New() *Metrics {
 	}
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "last_successful_poll_timestamp_seconds", Help: "When each source was last polled successfully."}, []string{"source"})
 	r.MustRegister(m.lastSuccess)
+	m.sourceState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "source_state",
+		Help: "1 for each source's current health state (ok, failing, stale, layout, blocked), 0 for the others."}, []string{"source", "state"})
+	m.failuresInARow = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "source_consecutive_failures",
+		Help: "Failed polls in a row, by source."}, []string{"source"})
+	r.MustRegister(m.sourceState, m.failuresInARow)
 	return m
+}
+
+// SourceHealth sets a source's state gauges and its failed polls in a row.
+func (m *Metrics) SourceHealth(source, state string, failures int) {
+	if state == "" {
+		return
+	}
+	for _, s := range alert.States() {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.sourceState.WithLabelValues(source, s).Set(v)
+	}
+	m.failuresInARow.WithLabelValues(source).Set(float64(failures))
+}
+
+// ForgetSource drops a removed source's series.
+func (m *Metrics) ForgetSource(source string) {
+	m.sourceState.DeletePartialMatch(prometheus.Labels{"source": source})
+	m.failuresInARow.DeleteLabelValues(source)
+	m.lastSuccess.DeleteLabelValues(source)
 }
 
 // Polled counts one poll of source with its result.

@@ -13,30 +13,66 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 )
 
-// consume pulls alerts until ctx is cancelled. A deleted consumer is
-// created again (from DeliverNew, as a new notifier would be); any other
-// pull failure is logged once and retried, except a closed connection,
-// which ends Run.
+// consume pulls alerts until ctx is cancelled. A consumer that disappears
+// (deleted by an operator, lost with a server's state) is created again
+// where this runner left it (see position), so the alerts published
+// meanwhile are delivered too; any other pull failure is logged once and
+// retried. Only a closed connection ends Run.
 func (s *session) consume(ctx context.Context, cons jetstream.Consumer) error {
 	for {
 		err := s.pull(ctx, cons)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrConsumerDeleted) && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if !errors.Is(err, errConsumerGone) {
 			return err
 		}
-		s.log.Warn("consumer gone, creating it again", "err", err)
-		if _, ok := sleep(ctx, time.Second); !ok {
-			return nil
-		}
-		if cons, err = s.ensureConsumer(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		from := s.pos.resume()
+		s.log.Warn("consumer gone, creating it again", "err", err, "from_seq", from)
+		if cons, err = s.recreate(ctx, from); cons == nil {
 			return err
 		}
 	}
+}
+
+// errConsumerGone says that the runner's durable consumer no longer exists.
+var errConsumerGone = errors.New("consumer gone")
+
+// recreate creates the consumer again at stream sequence from, retrying
+// with backoff while the server cannot (a restart, an election). It returns
+// nil and no error when ctx ends first, and an error only when the
+// connection is closed.
+func (s *session) recreate(ctx context.Context, from uint64) (jetstream.Consumer, error) {
+	var lastErr string
+	for delay := pullRetry; ; delay = min(2*delay, maxRecreateWait) {
+		cons, err := s.ensureConsumer(ctx, from)
+		switch {
+		case err == nil:
+			s.pos.start(cons)
+			return cons, nil
+		case ctx.Err() != nil:
+			return nil, nil
+		case connClosed(err):
+			return nil, err
+		case err.Error() != lastErr:
+			s.log.Warn("consumer not created, will retry", "retry_in", delay, "err", err)
+			lastErr = err.Error()
+		}
+		if _, ok := sleep(ctx, delay); !ok {
+			return nil, nil
+		}
+	}
+}
+
+// Waits on the server: between failed pulls, and at most between attempts
+// to create a vanished consumer again.
+const (
+	pullRetry       = 200 * time.Millisecond
+	maxRecreateWait = 10 * time.Second
+)
+
+func connClosed(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed)
 }
 
 // pollWait bounds each pull request. Pulls are never abandoned: Run waits
@@ -45,9 +81,11 @@ func (s *session) consume(ctx context.Context, cons jetstream.Consumer) error {
 // alert would sit unacked until AckWait ran out, holding up the consumer).
 const pollWait = time.Second
 
+// pull fetches and handles alerts until ctx ends or the consumer is gone.
+// A pull that fails otherwise is retried, logged when its error changes.
 func (s *session) pull(ctx context.Context, cons jetstream.Consumer) error {
 	batch := 1
-	if s.digest != nil {
+	if s.digest() {
 		batch = 64
 	}
 	var lastErr string
@@ -66,18 +104,50 @@ func (s *session) pull(ctx context.Context, cons jetstream.Consumer) error {
 		switch {
 		case err == nil, errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoMessages):
 			lastErr = ""
-		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound),
-			errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, jetstream.ErrConnectionClosed):
+			continue
+		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+			return fmt.Errorf("%w: %w", errConsumerGone, err)
+		case connClosed(err):
 			return fmt.Errorf("consume: %w", err)
-		default: // a server restarting, a leader election: try again
-			if err.Error() != lastErr {
-				s.log.Warn("pull", "err", err)
-				lastErr = err.Error()
-			}
-			sleep(ctx, 200*time.Millisecond)
 		}
+		// A pull to a consumer deleted while no request was pending gets
+		// no answer at all (no responders), as does one sent while the
+		// server restarts or elects a leader. Ask the server which it is,
+		// or the runner would retry a vanished consumer for ever.
+		if s.gone(ctx, cons) {
+			return fmt.Errorf("%w: %w", errConsumerGone, err)
+		}
+		if err.Error() != lastErr {
+			s.log.Warn("pull", "err", err)
+			lastErr = err.Error()
+		}
+		sleep(ctx, pullRetry)
 	}
 	return nil
+}
+
+// decode reads an alert, or a health event as the alert that carries it.
+func (s *session) decode(msg jetstream.Msg) (alert.Alert, error) {
+	if !s.o.Health {
+		return alert.Decode(msg.Data())
+	}
+	h, err := alert.DecodeHealth(msg.Data())
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	at := time.Now()
+	if md, err := msg.Metadata(); err == nil {
+		at = md.Timestamp
+	}
+	return alert.FromHealth(h, at), nil
+}
+
+// gone reports whether the server says the consumer does not exist.
+func (s *session) gone(ctx context.Context, cons jetstream.Consumer) bool {
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := cons.Info(ictx)
+	return errors.Is(err, jetstream.ErrConsumerNotFound)
 }
 
 // minNakDelay is the shortest nak delay used. A nak with a delay moves the
@@ -106,16 +176,20 @@ func ack() settlement                { return settlement{kind: settleAck} }
 func nak(d time.Duration) settlement { return settlement{kind: settleNak, delay: d} }
 func term(reason string) settlement  { return settlement{kind: settleTerm, reason: reason} }
 
-// handle processes one message while heartbeating it, then settles it.
+// handle processes one message while heartbeating it, then settles it and
+// moves the position.
 func (s *session) handle(ctx context.Context, msg jetstream.Msg) {
 	stop := heartbeat(msg, s.o.AckWait/3)
 	st := s.process(ctx, msg)
 	stop()
 	s.settle(ctx, msg, st)
+	if md, err := msg.Metadata(); err == nil {
+		s.pos.settled(md.Sequence.Stream, st.kind != settleNak)
+	}
 }
 
 func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
-	a, err := alert.Decode(msg.Data())
+	a, err := s.decode(msg)
 	if err != nil {
 		return s.bury(ctx, msg, fallbackID(msg), err, 0)
 	}
@@ -125,10 +199,10 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		log.Debug("filtered")
 		return ack()
 	}
-	done, err := isDelivered(ctx, s.kv, s.o.Name, a.ID)
+	done, err := s.st.delivered(ctx, a.ID)
 	if err != nil {
 		if ctx.Err() == nil {
-			log.Warn("read delivered mark", "err", err)
+			log.Warn("delivered mark not read", "err", err)
 		}
 		return nak(s.o.BackoffInitial)
 	}
@@ -136,7 +210,7 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		log.Debug("already delivered")
 		return ack()
 	}
-	if s.digest != nil {
+	if s.digest() {
 		if err := s.store(ctx, msg, a); err != nil {
 			if ctx.Err() == nil {
 				log.Warn("store alert for digest", "err", err)
@@ -145,7 +219,7 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		}
 		return ack()
 	}
-	res := s.deliver(ctx, []alert.Alert{a})
+	res := s.sender.send(ctx, s.sendCtx, []alert.Alert{a})
 	switch res.kind {
 	case resultDelivered:
 		s.markDelivered(ctx, a)

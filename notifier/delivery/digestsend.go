@@ -18,7 +18,7 @@ import (
 // sent are dead-lettered. sendDigest returns an error only when alerts are
 // still stored (interrupted, or the bucket failed).
 func (s *session) sendDigest(ctx context.Context) error {
-	if _, ok := s.waitQuiet(ctx); !ok {
+	if _, ok := s.sender.waitQuiet(ctx); !ok {
 		return ctx.Err()
 	}
 	items, err := s.loadWindow(ctx)
@@ -33,7 +33,7 @@ func (s *session) sendDigest(ctx context.Context) error {
 		for i, it := range part {
 			alerts[i] = it.alert
 		}
-		res := s.deliver(ctx, alerts)
+		res := s.sender.send(ctx, s.sendCtx, alerts)
 		switch res.kind {
 		case resultInterrupted:
 			return fmt.Errorf("digest interrupted with %d of %d alerts unsent: %w", len(items), total, context.Canceled)

@@ -4,8 +4,9 @@
 //
 // Lifecycle of one notifier (one Runner):
 //
-//  1. New validates the Options (ValidateOptions names every problem) and
-//     compiles the filter, quiet hours, rate and digest schedule.
+//  1. New validates the Options (ValidateOptions names every problem). The
+//     rhythm (digest schedule, quiet hours, rate) arrives compiled, as the
+//     config compiled it when it loaded (package rhythm).
 //  2. EnsureConsumer (called by Run, callable earlier) creates the durable
 //     consumer "notify-<name>" on QUALITYWATCH_ALERTS. A new consumer starts
 //     with DeliverNew: a notifier gets the alerts published from its creation
@@ -16,10 +17,10 @@
 //     the state bucket is acked without sending (it was sent before a crash
 //     hit between send and ack).
 //  4. Immediate notifiers (no digest) hold the alert un-acked, heartbeating
-//     with InProgress, while they wait for quiet hours to end, for the rate
-//     limit, and between retries. The consumer has MaxAckPending=1, so later
-//     alerts wait behind a failing one: delivery is in stream order and a
-//     target that is down gets everything once it is back.
+//     with InProgress, while the sender waits for quiet hours to end, for
+//     the rate limit, and between retries. The consumer has MaxAckPending=1,
+//     so later alerts wait behind a failing one: delivery is in stream order
+//     and a target that is down gets everything once it is back.
 //  5. After the target accepted, the delivered-mark is written, then the
 //     alert is acked. Transient failures are retried with exponential backoff
 //     and jitter (a longer Retry-After wins) up to MaxAttempts; then, and at
@@ -33,10 +34,22 @@
 //     the window goes out as consecutive messages of as many alerts as fit,
 //     each retried on its own and marked delivered once accepted, so no alert
 //     is left out of a message or sent twice.
-//  7. When ctx is cancelled Run stops pulling, gives an in-flight Notify a
+//  7. A consumer that disappears (deleted, lost with a server's state) is
+//     created again at the runner's position: the first alert it has not
+//     settled. A pull that gets no answer at all (no responders) asks the
+//     server whether the consumer still exists, so a vanished consumer is
+//     never retried for ever.
+//  8. When ctx is cancelled Run stops pulling, gives an in-flight Notify a
 //     bounded grace period, naks what it still holds (with the remaining
 //     delay, so a retry schedule or quiet window is kept) and returns.
 //
 // Replay sends the dead letters of one notifier again and deletes each one
 // its target accepted.
+//
+// The parts, one concept per file: sender (quiet hours, rate, retry with
+// backoff and the Retry-After rule, for immediate delivery, digest parts and
+// Replay alike), state (the state bucket: delivered marks, digest windows
+// and their keys), position (where a runner is in the stream), consume
+// (pulling and settling), digest and digestsend (windows), deadletter,
+// replay. Errors do not name the notifier: the caller does, once.
 package delivery

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,17 +20,19 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // fakeNotifier records every Notify. Attempts are answered from script in
 // order, then with fallback (nil: accepted).
 type fakeNotifier struct {
-	mu       sync.Mutex
-	clock    func() time.Time
-	script   []error
-	fallback func(attempt int) error
-	attempts []attempt
-	accepted [][]alert.Alert
+	mu        sync.Mutex
+	clock     func() time.Time
+	script    []error
+	fallback  func(attempt int) error
+	attempts  []attempt
+	accepted  [][]alert.Alert
+	sentinels []string // ids of sentinel alerts accepted (see sendSentinel)
 }
 
 type attempt struct {
@@ -49,6 +51,10 @@ func (f *fakeNotifier) Notify(ctx context.Context, alerts ...alert.Alert) error 
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(alerts) == 1 && strings.HasPrefix(alerts[0].ID, sentinelPrefix) {
+		f.sentinels = append(f.sentinels, alerts[0].ID)
+		return nil
+	}
 	var err error
 	switch n := len(f.attempts); {
 	case n < len(f.script):
@@ -90,7 +96,29 @@ func (f *fakeNotifier) tries() []attempt {
 	return slices.Clone(f.attempts)
 }
 
+func (f *fakeNotifier) gotSentinel(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.sentinels, id)
+}
+
 var _ notifier.Notifier = (*fakeNotifier)(nil)
+
+// sentinelPrefix marks the id of a sentinel alert: the fake notifier
+// accepts it at once and records it apart from the real alerts.
+const sentinelPrefix = "sentinel-"
+
+// sendSentinel publishes a sentinel after every alert published so far and
+// waits until f got it. An immediate notifier keeps stream order and takes
+// one alert at a time, so by then each earlier alert was settled for good:
+// delivered, dead-lettered or filtered. The sentinel passes the default
+// filter (it is a weifang sampling alert).
+func sendSentinel(t testing.TB, js jetstream.JetStream, f *fakeNotifier, id string) {
+	t.Helper()
+	id = sentinelPrefix + id
+	publish(t, js, mkAlert(id))
+	waitFor(t, 10*time.Second, "sentinel "+id, func() bool { return f.gotSentinel(id) })
+}
 
 func ids(as []alert.Alert) []string {
 	out := make([]string, len(as))
@@ -262,7 +290,36 @@ func deadLetters(t testing.TB, js jetstream.JetStream, name string) []*jetstream
 
 func shanghai(t testing.TB) *time.Location {
 	t.Helper()
-	return location(nil)
+	return rhythm.China()
+}
+
+// digestAt, quietHours and rate compile rhythm settings as config does,
+// in Asia/Shanghai.
+func digestAt(t testing.TB, spec string) rhythm.Schedule {
+	t.Helper()
+	s, err := rhythm.ParseDigest(spec, shanghai(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func quietHours(t testing.TB, window string) rhythm.Window {
+	t.Helper()
+	w, err := rhythm.ParseWindow(window, shanghai(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func rate(t testing.TB, r string) rhythm.Rate {
+	t.Helper()
+	v, err := rhythm.ParseRate(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func alertIDs(prefix string, n int) []alert.Alert {
@@ -278,13 +335,33 @@ func quick(name string) Options {
 	return Options{Name: name, BackoffInitial: 10 * time.Millisecond, BackoffMax: 80 * time.Millisecond}
 }
 
-func mustKV(t testing.TB, c *bus.Conn) jetstream.KeyValue {
+// stateOf is the notifier's share of the state bucket.
+func stateOf(t testing.TB, c *bus.Conn, name string) *state {
 	t.Helper()
-	kv, err := c.JS.KeyValue(t.Context(), bus.StateBucket)
+	st, err := openState(t.Context(), c.JS, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kv
+	return st
+}
+
+func isMarked(t testing.TB, c *bus.Conn, name, alertID string) bool {
+	t.Helper()
+	done, err := stateOf(t, c, name).delivered(t.Context(), alertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+// windowDue is when the notifier's digest window closes (zero: none).
+func windowDue(t testing.TB, c *bus.Conn, name string) time.Time {
+	t.Helper()
+	d, _, err := stateOf(t, c, name).due(t.Context())
+	if err != nil && !errors.Is(err, errNoWindow) {
+		t.Fatal(err)
+	}
+	return d.Due
 }
 
 func mustJSON(t testing.TB, v any) []byte {
@@ -296,26 +373,102 @@ func mustJSON(t testing.TB, v any) []byte {
 	return b
 }
 
-// testClock runs at real speed from start and can be moved forward.
+// testClock runs at real speed from start and can be moved forward. A
+// move wakes every Sleep at once, so the runner notices it without polling,
+// and the clock knows who sleeps until when, so a test can wait for the
+// runner to be waiting rather than guess how long that takes.
 type testClock struct {
 	start, base time.Time
-	offset      atomic.Int64
+
+	mu       sync.Mutex
+	offset   time.Duration
+	moved    chan struct{} // closed and replaced by every advance
+	sleepers map[int]time.Time
+	next     int
 }
 
 func newTestClock(start time.Time) *testClock {
-	return &testClock{start: start, base: time.Now()}
+	return &testClock{start: start, base: time.Now(), moved: make(chan struct{}), sleepers: map[int]time.Time{}}
 }
 
 func (c *testClock) Now() time.Time {
-	return c.start.Add(time.Since(c.base) + time.Duration(c.offset.Load()))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now()
 }
 
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+func (c *testClock) now() time.Time { return c.start.Add(time.Since(c.base) + c.offset) }
+
+func (c *testClock) Sleep(ctx context.Context, d time.Duration) (time.Duration, bool) {
+	c.mu.Lock()
+	end := c.now().Add(d)
+	id := c.next
+	c.next++
+	c.sleepers[id] = end
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.sleepers, id)
+		c.mu.Unlock()
+	}()
+	for {
+		c.mu.Lock()
+		left, moved := end.Sub(c.now()), c.moved
+		c.mu.Unlock()
+		if left <= 0 {
+			return 0, ctx.Err() == nil
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-t.C:
+		case <-moved:
+		case <-ctx.Done():
+			t.Stop()
+			return max(end.Sub(c.Now()), 0), false
+		}
+		t.Stop()
+	}
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+	close(c.moved)
+	c.moved = make(chan struct{})
+}
+
+// sleeping reports whether someone waits on the clock.
+func (c *testClock) sleeping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sleepers) > 0
+}
+
+// skip moves the clock to the end of the earliest Sleep in progress, if
+// any: time passes only while the runner waits for it.
+func (c *testClock) skip() {
+	c.mu.Lock()
+	var first time.Time
+	for _, end := range c.sleepers {
+		if first.IsZero() || end.Before(first) {
+			first = end
+		}
+	}
+	d := first.Sub(c.now())
+	c.mu.Unlock()
+	if !first.IsZero() && d > 0 {
+		c.advance(d)
+	}
+}
+
+var _ clock = (*testClock)(nil)
 
 // storedCount is how many alerts wait in the notifier's digest window.
 func storedCount(t testing.TB, c *bus.Conn, name string) int {
 	t.Helper()
-	l, err := mustKV(t, c).ListKeysFiltered(t.Context(), digestItemFilter(name))
+	st := stateOf(t, c, name)
+	l, err := st.kv.ListKeysFiltered(t.Context(), st.itemFilter())
 	if err != nil {
 		t.Fatal(err)
 	}

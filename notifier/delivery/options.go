@@ -3,32 +3,30 @@ package delivery
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
-// Options configure one notifier's delivery.
+// Options configure one notifier's delivery. Its rhythm (digest, quiet
+// hours, rate) comes compiled, as config compiles it when the file loads.
 type Options struct {
-	// Name is the notifier name, [a-z0-9-]+. It names the durable consumer
-	// ("notify-<name>"), the dead-letter subject and the state keys.
+	// Name is the notifier name (see notifier.CheckName). It names the
+	// durable consumer ("notify-<name>"), the dead-letter subject and the
+	// state keys.
 	Name string
 	// Match admits alerts; Exclude drops an admitted alert matching any of
 	// its non-empty fields. Dropped alerts are acked and counted as filtered.
 	Match, Exclude Filter
-	// Digest is a cron spec ("0 8 * * *", "@every 1h",
-	// "CRON_TZ=Asia/Shanghai 0 8 * * *"); "" delivers each alert at once.
-	Digest string
-	// QuietHours is "HH:MM-HH:MM" (may wrap midnight); "" is none. Alerts
-	// due inside it are deferred to its end, never dropped.
-	QuietHours string
-	// Location is the zone of QuietHours and of digest specs without
-	// CRON_TZ; nil is Asia/Shanghai.
-	Location *time.Location
-	// Rate is "20/min", "1/s", "100/h"; "" is unlimited. Excess waits.
-	Rate string
+	// Digest is when stored alerts go out together; the zero Schedule
+	// delivers each alert at once.
+	Digest rhythm.Schedule
+	// QuietHours is a daily window in which nothing is sent; alerts due
+	// inside it are deferred to its end, never dropped. Zero: none.
+	QuietHours rhythm.Window
+	// Rate bounds sends; excess waits. Zero: unlimited.
+	Rate rhythm.Rate
 	// MaxAttempts is how many deliveries of a transiently failing alert are
 	// tried before it is dead-lettered; 0 is DefaultMaxAttempts.
 	MaxAttempts int
@@ -39,9 +37,16 @@ type Options struct {
 	// AckWait is the consumer's ack wait; the runner heartbeats at a third
 	// of it while it holds an alert. 0 is DefaultAckWait; at least 1s.
 	AckWait time.Duration
-	// Now is the clock; nil is time.Now. Waits are computed from it and slept
-	// in real time.
-	Now func() time.Time
+
+	// Health makes the runner deliver the sources' health events (stream
+	// QUALITYWATCH_HEALTH, durable consumer "notify-<name>-health") instead
+	// of alerts; each goes out as an alert with category "health" (see
+	// alert.FromHealth). Match, Exclude and Digest do not apply to them.
+	Health bool
+
+	// clock paces quiet hours, rate, backoff and digest windows; nil is
+	// the real clock. Tests set one they can move.
+	clock clock
 }
 
 // Defaults for zero Options fields.
@@ -59,32 +64,14 @@ const (
 	ShutdownGrace = 4 * time.Second
 )
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
-
 // ValidateOptions reports every problem in o, each prefixed with the config
-// key at fault ("name: ...", "digest: ...", "quiet_hours: ...", "rate: ...",
-// "max_attempts: ...", "backoff: ...", "ack_wait: ..."), joined with
-// errors.Join. It returns nil when o is usable.
+// key at fault ("name: ...", "max_attempts: ...", "backoff: ...",
+// "ack_wait: ..."), joined with errors.Join. It returns nil when o is
+// usable. The rhythm fields are valid by construction.
 func ValidateOptions(o Options) error {
 	var errs []error
-	if !nameRE.MatchString(o.Name) {
-		errs = append(errs, fmt.Errorf("name: %q must match [a-z0-9-]+", o.Name))
-	}
-	loc := location(o.Location)
-	if o.Digest != "" {
-		if _, err := parseDigest(o.Digest, loc, time.Now()); err != nil {
-			errs = append(errs, fmt.Errorf("digest: %w", err))
-		}
-	}
-	if o.QuietHours != "" {
-		if _, err := parseQuietHours(o.QuietHours, loc); err != nil {
-			errs = append(errs, fmt.Errorf("quiet_hours: %w", err))
-		}
-	}
-	if o.Rate != "" {
-		if _, err := parseRate(o.Rate); err != nil {
-			errs = append(errs, fmt.Errorf("rate: %w", err))
-		}
+	if err := notifier.CheckName(o.Name); err != nil {
+		errs = append(errs, fmt.Errorf("name: %w", err))
 	}
 	if o.MaxAttempts < 0 {
 		errs = append(errs, fmt.Errorf("max_attempts: %d is negative", o.MaxAttempts))
@@ -103,7 +90,6 @@ func ValidateOptions(o Options) error {
 
 // withDefaults fills the zero fields of a valid o.
 func withDefaults(o Options) Options {
-	o.Location = location(o.Location)
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
@@ -116,46 +102,14 @@ func withDefaults(o Options) Options {
 	if o.AckWait == 0 {
 		o.AckWait = DefaultAckWait
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.clock == nil {
+		o.clock = realClock{}
 	}
 	return o
 }
 
-// location returns loc, or Asia/Shanghai when nil. Without a time zone
-// database Shanghai is UTC+8 exactly (China has had no DST since 1991).
-func location(loc *time.Location) *time.Location {
-	if loc != nil {
-		return loc
-	}
-	if sh, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return sh
-	}
-	return time.FixedZone("CST", 8*60*60)
-}
+// ConsumerName is the durable consumer of the notifier named name.
+func ConsumerName(name string) string { return "notify-" + name }
 
-// parseDigest compiles a cron spec; specs without CRON_TZ are read in loc.
-// It checks the spec fires after now, and turns a cron parser panic (cron v3
-// panics on "CRON_TZ=UTC" with no fields) into an error.
-func parseDigest(spec string, loc *time.Location, now time.Time) (s cron.Schedule, err error) {
-	spec = strings.TrimSpace(spec)
-	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		tz, rest, ok := strings.Cut(spec, " ")
-		if !ok || strings.TrimSpace(rest) == "" {
-			return nil, fmt.Errorf("%q: %s without a schedule", spec, tz)
-		}
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			s, err = nil, fmt.Errorf("%q: invalid spec: %v", spec, p)
-		}
-	}()
-	s, err = cron.ParseStandard(spec)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", spec, err)
-	}
-	if s.Next(now.In(loc)).IsZero() {
-		return nil, fmt.Errorf("%q never fires", spec)
-	}
-	return s, nil
-}
+// HealthConsumerName is the durable consumer of a notifier's health events.
+func HealthConsumerName(name string) string { return "notify-" + name + "-health" }

@@ -7,39 +7,28 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 func TestValidateOptions(t *testing.T) {
 	t.Parallel()
+	sh := shanghai(t)
 	tests := []struct {
 		name string
 		o    Options
 		want []string // substrings of the error; none: valid
 	}{
 		{"minimal", Options{Name: "team"}, nil},
-		{"everything", Options{Name: "qa-mail-2", Digest: "CRON_TZ=Asia/Shanghai 0 8 * * *", QuietHours: "22:00-07:00", Rate: "20/min", MaxAttempts: 3, BackoffInitial: time.Second, BackoffMax: time.Minute, AckWait: 10 * time.Second}, nil},
-		{"every descriptor", Options{Name: "a", Digest: "@every 1h"}, nil},
-		{"daily descriptor", Options{Name: "a", Digest: "@daily"}, nil},
-		{"quiet hours to midnight", Options{Name: "a", QuietHours: "22:00-24:00"}, nil},
-		{"rate as duration", Options{Name: "a", Rate: "3/90s"}, nil},
+		{"everything", Options{Name: "qa-mail-2", Digest: digestAt(t, "CRON_TZ=Asia/Shanghai 0 8 * * *"), QuietHours: quietHours(t, "22:00-07:00"), Rate: rate(t, "20/min"), MaxAttempts: 3, BackoffInitial: time.Second, BackoffMax: time.Minute, AckWait: 10 * time.Second}, nil},
+		{"six-field digest", Options{Name: "a", Digest: mustDigest(t, "0 0 8 * * *", sh)}, nil},
 		{"bad name", Options{Name: "Quality Team"}, []string{"name:"}},
-		{"empty name", Options{}, []string{"name:"}},
-		{"cron tz without fields (cron v3 panics)", Options{Name: "a", Digest: "CRON_TZ=UTC"}, []string{"digest:", "without a schedule"}},
-		{"tz with trailing space only", Options{Name: "a", Digest: "TZ=UTC   "}, []string{"digest:"}},
-		{"cron tz with tab", Options{Name: "a", Digest: "CRON_TZ=UTC\t0 8 * * *"}, []string{"digest:"}},
-		{"unknown zone", Options{Name: "a", Digest: "CRON_TZ=Mars/Olympus 0 8 * * *"}, []string{"digest:", "location"}},
-		{"too few fields", Options{Name: "a", Digest: "0 8 *"}, []string{"digest:"}},
-		{"never fires", Options{Name: "a", Digest: "0 0 30 2 *"}, []string{"digest:", "never fires"}},
-		{"quiet hours garbage", Options{Name: "a", QuietHours: "night"}, []string{"quiet_hours:"}},
-		{"quiet hours bad hour", Options{Name: "a", QuietHours: "25:00-07:00"}, []string{"quiet_hours:"}},
-		{"quiet hours empty window", Options{Name: "a", QuietHours: "07:00-07:00"}, []string{"quiet_hours:"}},
-		{"rate without unit", Options{Name: "a", Rate: "20"}, []string{"rate:"}},
-		{"rate zero", Options{Name: "a", Rate: "0/min"}, []string{"rate:"}},
-		{"rate unknown unit", Options{Name: "a", Rate: "20/fortnight"}, []string{"rate:"}},
+		{"name with a leading dash (the config's rule)", Options{Name: "-team"}, []string{"name:"}},
+		{"empty name", Options{}, []string{"name: required"}},
 		{"negative attempts", Options{Name: "a", MaxAttempts: -1}, []string{"max_attempts:"}},
+		{"negative backoff", Options{Name: "a", BackoffInitial: -time.Second}, []string{"backoff:"}},
 		{"backoff inverted", Options{Name: "a", BackoffInitial: time.Minute, BackoffMax: time.Second}, []string{"backoff:"}},
 		{"ack wait too short", Options{Name: "a", AckWait: time.Millisecond}, []string{"ack_wait:"}},
-		{"every problem named", Options{Name: "A", Digest: "CRON_TZ=UTC", QuietHours: "x", Rate: "y"}, []string{"name:", "digest:", "quiet_hours:", "rate:"}},
+		{"every problem named", Options{Name: "A", MaxAttempts: -1, AckWait: time.Millisecond}, []string{"name:", "max_attempts:", "ack_wait:"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,49 +51,18 @@ func TestValidateOptions(t *testing.T) {
 	}
 }
 
-func TestQuietHoursRemaining(t *testing.T) {
-	t.Parallel()
-	sh := shanghai(t)
-	at := func(day, h, m int) time.Time { return time.Date(2025, 3, day, h, m, 0, 0, sh) }
-	tests := []struct {
-		name   string
-		window string
-		now    time.Time
-		want   time.Duration
-	}{
-		{"wrapping, before midnight", "22:00-07:00", at(10, 23, 30), 7*time.Hour + 30*time.Minute},
-		{"wrapping, at start", "22:00-07:00", at(10, 22, 0), 9 * time.Hour},
-		{"wrapping, after midnight", "22:00-07:00", at(11, 6, 59), time.Minute},
-		{"wrapping, at end", "22:00-07:00", at(11, 7, 0), 0},
-		{"wrapping, daytime", "22:00-07:00", at(11, 12, 0), 0},
-		{"same day", "12:00-13:30", at(11, 12, 45), 45 * time.Minute},
-		{"same day, outside", "12:00-13:30", at(11, 14, 0), 0},
-		{"to midnight", "22:00-24:00", at(11, 23, 0), time.Hour},
-		{"other zone is converted", "22:00-07:00", time.Date(2025, 3, 10, 22, 0, 0, 0, time.UTC), time.Hour}, // 06:00 in Shanghai
+func mustDigest(t *testing.T, spec string, loc *time.Location) rhythm.Schedule {
+	t.Helper()
+	s, err := rhythm.ParseDigest(spec, loc)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			q, err := parseQuietHours(tc.window, sh)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := q.remaining(tc.now); got != tc.want {
-				t.Errorf("remaining(%s) = %s, want %s", tc.now, got, tc.want)
-			}
-		})
-	}
-	var none *quietHours
-	if none.remaining(time.Now()) != 0 {
-		t.Error("nil quiet hours are quiet")
-	}
+	return s
 }
 
 func TestLimiter(t *testing.T) {
 	t.Parallel()
-	l, err := parseRate("3/s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := &limiter{n: 3, per: time.Second}
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
 		if d := l.reserve(t0.Add(time.Duration(i) * 100 * time.Millisecond)); d != 0 {

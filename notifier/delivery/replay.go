@@ -12,6 +12,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // Replay tries each transient failure this many times, waiting at most
@@ -32,24 +33,28 @@ func Replay(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, na
 
 // ReplayWith is Replay honouring o.Rate and o's backoff bounds; the
 // notifier's configured options can be passed as they are. Quiet hours and
-// digests do not apply: replay is an operator's explicit request.
+// digests do not apply: replay is an operator's explicit request. Each
+// alert is sent as the runner sends one (see sender), tried at most
+// replayAttempts times and waiting at most maxReplayWait between tries.
+// Its errors do not name the notifier: the caller does.
 func ReplayWith(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Logger) (sent int, err error) {
 	if err := ValidateOptions(o); err != nil {
-		return 0, fmt.Errorf("replay %s: %w", o.Name, err)
+		return 0, err
 	}
 	o = withDefaults(o)
+	o.QuietHours = rhythm.Window{}
+	o.MaxAttempts = replayAttempts
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rp := &replayer{n: n, o: o, log: logger.With("notifier", o.Name)}
-	if o.Rate != "" {
-		rp.limit, _ = parseRate(o.Rate)
-	}
+	log := logger.With("notifier", o.Name)
+	rp := &replayer{log: log, now: o.clock.Now, sender: newSender(n, o, log, noMetrics{})}
+	rp.sender.maxWait = maxReplayWait
 	if rp.stream, err = js.Stream(ctx, bus.DeadLetterStream); err != nil {
-		return 0, fmt.Errorf("replay %s: %w", o.Name, err)
+		return 0, fmt.Errorf("dead-letter stream: %w", err)
 	}
-	if rp.kv, err = js.KeyValue(ctx, bus.StateBucket); err != nil {
-		return 0, fmt.Errorf("replay %s: state bucket: %w", o.Name, err)
+	if rp.st, err = openState(ctx, js, o.Name); err != nil {
+		return 0, err
 	}
 	subject := bus.DeadLetterSubject(o.Name)
 	var errs []error
@@ -76,19 +81,15 @@ func ReplayWith(ctx context.Context, js jetstream.JetStream, n notifier.Notifier
 		}
 	}
 	rp.log.Info("replay done", "sent", sent, "failed", len(errs))
-	if err := errors.Join(errs...); err != nil {
-		return sent, fmt.Errorf("replay %s: %w", o.Name, err)
-	}
-	return sent, nil
+	return sent, errors.Join(errs...)
 }
 
 type replayer struct {
-	n      notifier.Notifier
-	o      Options
 	log    *slog.Logger
-	limit  *limiter
+	now    func() time.Time
+	sender *sender
 	stream jetstream.Stream
-	kv     jetstream.KeyValue
+	st     *state
 }
 
 // one replays one dead letter; it reports whether it was sent.
@@ -98,40 +99,26 @@ func (rp *replayer) one(ctx context.Context, m *jetstream.RawStreamMsg) (bool, e
 		return false, fmt.Errorf("dead letter %d: %w", m.Sequence, err)
 	}
 	log := rp.log.With("alert_id", a.ID, "seq", m.Sequence)
-	done, err := isDelivered(ctx, rp.kv, rp.o.Name, a.ID)
+	done, err := rp.st.delivered(ctx, a.ID)
 	if err != nil {
-		return false, fmt.Errorf("alert %s: read delivered mark: %w", a.ID, err)
+		return false, fmt.Errorf("alert %s: %w", a.ID, err)
 	}
 	if done {
 		log.Info("already delivered, removing dead letter")
 		return false, rp.remove(ctx, m.Sequence, a.ID)
 	}
-	for attempt := 1; ; attempt++ {
-		for rp.limit != nil {
-			d := rp.limit.reserve(rp.o.Now())
-			if d <= 0 {
-				break
-			}
-			if _, ok := sleep(ctx, d); !ok {
-				return false, ctx.Err()
-			}
-		}
-		err = rp.n.Notify(ctx, a)
-		if err == nil {
-			break
-		}
-		if notifier.IsPermanent(err) || attempt >= replayAttempts || ctx.Err() != nil {
-			log.Warn("replay failed, dead letter kept", "attempts", attempt, "err", err)
-			return false, fmt.Errorf("alert %s: %w", a.ID, err)
-		}
-		if _, ok := sleep(ctx, min(backoff(rp.o.BackoffInitial, rp.o.BackoffMax, attempt, err), maxReplayWait)); !ok {
-			return false, fmt.Errorf("alert %s: %w", a.ID, err)
-		}
+	res := rp.sender.send(ctx, ctx, []alert.Alert{a})
+	switch res.kind {
+	case resultInterrupted:
+		return false, fmt.Errorf("alert %s: %w", a.ID, context.Cause(ctx))
+	case resultUndeliverable:
+		log.Warn("replay failed, dead letter kept", "attempts", res.attempts, "err", res.err)
+		return false, fmt.Errorf("alert %s: %w", a.ID, res.err)
 	}
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
-	if err := putMark(sctx, rp.kv, rp.o.Name, a.ID, rp.o.Now()); err != nil {
-		log.Warn("write delivered mark", "err", err)
+	if err := rp.st.markDelivered(sctx, a.ID, rp.now()); err != nil {
+		log.Warn("delivered mark not written", "err", err)
 	}
 	log.Info("replayed")
 	return true, rp.remove(sctx, m.Sequence, a.ID)

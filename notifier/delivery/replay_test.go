@@ -78,9 +78,8 @@ func TestReplay(t *testing.T) {
 	})
 	t.Run("replayed alerts are marked delivered", func(t *testing.T) {
 		for _, a := range as {
-			ok, err := isDelivered(t.Context(), mustKV(t, c), "mail", a.ID)
-			if err != nil || !ok {
-				t.Errorf("%s: delivered mark %v %v", a.ID, ok, err)
+			if !isMarked(t, c, "mail", a.ID) {
+				t.Errorf("%s: no delivered mark", a.ID)
 			}
 		}
 	})
@@ -95,7 +94,7 @@ func TestReplaySkipsAlreadyDelivered(t *testing.T) {
 	// replay removes the dead letter without sending it again.
 	c := natstest.Start(t, "")
 	deadLetterAll(t, c, "hook", alertIDs("z", 2)...)
-	if err := putMark(t.Context(), mustKV(t, c), "hook", "z-01", time.Now()); err != nil {
+	if err := stateOf(t, c, "hook").markDelivered(t.Context(), "z-01", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	f := newFake()
@@ -127,9 +126,9 @@ func TestDigestDeadLettered(t *testing.T) {
 	f.fallback = func(int) error { return notifier.Transient(503, 0, errors.New("unavailable")) }
 	m := &countingMetrics{}
 	o := quick("doomed")
-	o.Digest = "0 8 * * *"
+	o.Digest = digestAt(t, "0 8 * * *")
 	o.MaxAttempts = 3
-	o.Now = newTestClock(time.Date(2025, 3, 11, 7, 59, 59, 0, sh)).Now
+	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 59, 59, 0, sh))
 	startRunner(t, c.JS, f, o, m)
 	as := alertIDs("g", 3)
 	publish(t, c.JS, as...)

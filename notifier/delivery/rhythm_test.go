@@ -17,8 +17,8 @@ func TestQuietHoursDefer(t *testing.T) {
 	f := newFake()
 	f.clock = clock.Now
 	o := quick("night")
-	o.QuietHours = "22:00-07:00"
-	o.Now = clock.Now
+	o.QuietHours = quietHours(t, "22:00-07:00")
+	o.clock = clock
 	o.AckWait = time.Second // the wait outlasts it: heartbeats must keep the alert
 	startRunner(t, c.JS, f, o, nil)
 	as := alertIDs("q", 2)
@@ -39,21 +39,24 @@ func TestQuietHoursDefer(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	c := natstest.Start(t, "")
+	clock := newTestClock(time.Date(2025, 3, 11, 12, 0, 0, 0, shanghai(t)))
 	f := newFake()
+	f.clock = clock.Now
 	o := quick("robot")
-	o.Rate = "2/s"
-	o.AckWait = time.Second
+	o.Rate = rate(t, "2/s")
+	o.clock = clock
 	startRunner(t, c.JS, f, o, nil)
 	as := alertIDs("r", 5)
 	publish(t, c.JS, as...)
 
-	waitFor(t, 10*time.Second, "deliveries", func() bool { return len(f.acceptedIDs()) == 5 })
+	// Time passes only while the runner waits for the rate limit.
+	waitFor(t, 10*time.Second, "deliveries", func() bool { clock.skip(); return len(f.acceptedIDs()) == 5 })
 	waitFor(t, 10*time.Second, "consumer settled without redelivery", func() bool { return settled(t, c.JS, "robot") })
 	if got := f.acceptedIDs(); !slices.Equal(got, ids(as)) {
 		t.Errorf("accepted %v, want each once in order %v", got, ids(as))
 	}
 	tries := f.tries()
-	const slack = 50 * time.Millisecond
+	const slack = 50 * time.Millisecond // from the limiter's reservation to the fake's clock reading
 	for i := 2; i < len(tries); i++ {
 		if gap := tries[i].at.Sub(tries[i-2].at); gap < time.Second-slack {
 			t.Errorf("sends %d and %d only %s apart: more than 2 in a second", i-2, i, gap)
@@ -72,8 +75,8 @@ func TestDigestWindows(t *testing.T) {
 	f := newFake()
 	m := &countingMetrics{}
 	o := quick("hourly")
-	o.Digest = "0 * * * *"
-	o.Now = clock.Now
+	o.Digest = digestAt(t, "0 * * * *")
+	o.clock = clock
 	startRunner(t, c.JS, f, o, m)
 	first := alertIDs("w1", 3)
 	publish(t, c.JS, first...)
@@ -85,7 +88,10 @@ func TestDigestWindows(t *testing.T) {
 	second := alertIDs("w2", 2)
 	publish(t, c.JS, second...)
 	waitFor(t, 10*time.Second, "second window stored", func() bool { return storedCount(t, c, "hourly") == 2 })
-	time.Sleep(1200 * time.Millisecond)
+	nine := time.Date(2025, 3, 11, 9, 0, 0, 0, sh)
+	waitFor(t, 10*time.Second, "the runner waiting for 09:00", func() bool {
+		return windowDue(t, c, "hourly").Equal(nine) && clock.sleeping()
+	})
 	if n := len(f.calls()); n != 1 {
 		t.Fatalf("%d digests before the window closed, want 1", n)
 	}
@@ -96,7 +102,9 @@ func TestDigestWindows(t *testing.T) {
 	}
 
 	clock.advance(time.Hour) // an empty window sends nothing
-	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the 10:00 window closed", func() bool {
+		return windowDue(t, c, "hourly").Equal(nine.Add(2*time.Hour)) && clock.sleeping()
+	})
 	if n := len(f.calls()); n != 2 {
 		t.Errorf("%d digests, want 2: an empty window must not send", n)
 	}
@@ -113,11 +121,11 @@ func TestDigestAcrossRestart(t *testing.T) {
 	sh := shanghai(t)
 	dir := t.TempDir()
 	o := quick("morning")
-	o.Digest = "0 8 * * *"
+	o.Digest = digestAt(t, "0 8 * * *")
 
 	c1 := natstest.Start(t, dir)
 	f1 := newFake()
-	o.Now = newTestClock(time.Date(2025, 3, 11, 7, 30, 0, 0, sh)).Now
+	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 30, 0, 0, sh))
 	stop1 := startRunner(t, c1.JS, f1, o, nil)
 	as := alertIDs("m", 4)
 	publish(t, c1.JS, as...)
@@ -130,7 +138,7 @@ func TestDigestAcrossRestart(t *testing.T) {
 	c2 := natstest.Start(t, dir)
 	f2 := newFake()
 	clock := newTestClock(time.Date(2025, 3, 11, 7, 59, 59, 0, sh))
-	o.Now = clock.Now
+	o.clock = clock
 	startRunner(t, c2.JS, f2, o, nil)
 	waitFor(t, 10*time.Second, "the morning digest", func() bool { return len(f2.calls()) == 1 })
 	if got := f2.calls()[0]; !slices.Equal(got, ids(as)) {
@@ -140,7 +148,9 @@ func TestDigestAcrossRestart(t *testing.T) {
 		t.Errorf("first runner sent %d digests before its window closed", n)
 	}
 	clock.advance(24 * time.Hour)
-	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the next morning's window closed", func() bool {
+		return windowDue(t, c2, "morning").Equal(time.Date(2025, 3, 13, 8, 0, 0, 0, sh)) && clock.sleeping()
+	})
 	if n := len(f2.calls()); n != 1 {
 		t.Errorf("%d digests, want exactly 1", n)
 	}
@@ -154,13 +164,17 @@ func TestDigestDeferredByQuietHours(t *testing.T) {
 	f := newFake()
 	f.clock = clock.Now
 	o := quick("dawn")
-	o.Digest = "0 * * * *"
-	o.QuietHours = "06:00-06:30"
-	o.Now = clock.Now
+	o.Digest = digestAt(t, "0 * * * *")
+	o.QuietHours = quietHours(t, "06:00-06:30")
+	o.clock = clock
 	startRunner(t, c.JS, f, o, nil)
 	publish(t, c.JS, alertIDs("d", 2)...)
 	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "dawn") == 2 })
-	time.Sleep(1500 * time.Millisecond) // 06:00 passed: the digest is due but quiet
+	// 06:00 passes: the runner claims the window, then waits for quiet
+	// hours to end.
+	waitFor(t, 10*time.Second, "the 06:00 window claimed and deferred", func() bool {
+		return windowDue(t, c, "dawn").Equal(time.Date(2025, 3, 11, 7, 0, 0, 0, sh)) && clock.sleeping()
+	})
 	if n := len(f.tries()); n != 0 {
 		t.Fatalf("%d sends inside quiet hours", n)
 	}
@@ -179,8 +193,8 @@ func TestDigestLeftoverSentWhenTurnedImmediate(t *testing.T) {
 	sh := shanghai(t)
 	c := natstest.Start(t, "")
 	o := quick("switch")
-	o.Digest = "0 8 * * *"
-	o.Now = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh)).Now
+	o.Digest = digestAt(t, "0 8 * * *")
+	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh))
 	f1 := newFake()
 	stop := startRunner(t, c.JS, f1, o, nil)
 	held := alertIDs("h", 2)

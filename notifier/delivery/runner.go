@@ -9,83 +9,97 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/robfig/cron/v3"
 
+	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/notifier"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // Runner delivers the alerts one notifier admits. Build it with New, start
-// it with Run.
+// it with Run. Its errors do not name the notifier: the caller does.
 type Runner struct {
 	js     jetstream.JetStream
 	n      notifier.Notifier
 	o      Options
 	log    *slog.Logger
 	m      Metrics
-	quiet  *quietHours   // nil: no quiet hours
-	limit  *limiter      // nil: unlimited
-	digest cron.Schedule // nil: immediate delivery
+	sender *sender
 }
 
 // New checks o (see ValidateOptions) and returns a Runner that delivers to
 // n. A nil logger logs nothing; a nil m counts nothing.
 func New(js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Logger, m Metrics) (*Runner, error) {
 	if js == nil || n == nil {
-		return nil, fmt.Errorf("notifier %s: jetstream and notifier are required", o.Name)
+		return nil, errors.New("jetstream and notifier are required")
 	}
 	if err := ValidateOptions(o); err != nil {
-		return nil, fmt.Errorf("notifier %s: %w", o.Name, err)
+		return nil, err
 	}
 	o = withDefaults(o)
+	if o.Health {
+		o.Match, o.Exclude, o.Digest = Filter{}, Filter{}, rhythm.Schedule{}
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if m == nil {
 		m = noMetrics{}
 	}
-	r := &Runner{js: js, n: n, o: o, log: logger.With("notifier", o.Name), m: m}
-	var err error
-	if o.QuietHours != "" {
-		if r.quiet, err = parseQuietHours(o.QuietHours, o.Location); err != nil {
-			return nil, fmt.Errorf("notifier %s: quiet_hours: %w", o.Name, err)
-		}
-	}
-	if o.Rate != "" {
-		if r.limit, err = parseRate(o.Rate); err != nil {
-			return nil, fmt.Errorf("notifier %s: rate: %w", o.Name, err)
-		}
-	}
-	if o.Digest != "" {
-		if r.digest, err = parseDigest(o.Digest, o.Location, o.Now()); err != nil {
-			return nil, fmt.Errorf("notifier %s: digest: %w", o.Name, err)
-		}
-	}
-	return r, nil
+	log := logger.With("notifier", o.Name)
+	return &Runner{js: js, n: n, o: o, log: log, m: m, sender: newSender(n, o, log, m)}, nil
 }
 
-// ConsumerName is the durable consumer of the notifier named name.
-func ConsumerName(name string) string { return "notify-" + name }
+// digest reports whether the runner sends digests rather than each alert.
+func (r *Runner) digest() bool { return !r.o.Digest.IsZero() && !r.o.Health }
 
-// consumerConfig is the durable consumer this runner wants. Immediate
+// stream, subjects and consumerName say what the runner reads: alerts, or
+// health events.
+func (r *Runner) stream() string {
+	if r.o.Health {
+		return bus.HealthStream
+	}
+	return bus.AlertsStream
+}
+
+func (r *Runner) subjects() string {
+	if r.o.Health {
+		return bus.HealthPrefix + ".>"
+	}
+	return bus.AlertsPrefix + ".>"
+}
+
+func (r *Runner) consumerName() string {
+	if r.o.Health {
+		return HealthConsumerName(r.o.Name)
+	}
+	return ConsumerName(r.o.Name)
+}
+
+// consumerConfig is the durable consumer this runner wants, reading from
+// the stream sequence from (0: alerts published from now on). Immediate
 // notifiers take one alert at a time (MaxAckPending 1) so delivery keeps
 // stream order even across replicas; digest notifiers only store and ack,
 // so they may take many.
-func (r *Runner) consumerConfig() jetstream.ConsumerConfig {
+func (r *Runner) consumerConfig(from uint64) jetstream.ConsumerConfig {
 	maxAckPending := 1
-	if r.digest != nil {
+	if r.digest() {
 		maxAckPending = 256
 	}
-	return jetstream.ConsumerConfig{
-		Durable:       ConsumerName(r.o.Name),
+	cfg := jetstream.ConsumerConfig{
+		Durable:       r.consumerName(),
 		Description:   "qualitywatch notifier " + r.o.Name,
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.o.AckWait,
 		MaxDeliver:    -1, // the runner dead-letters; the server must never drop
 		MaxAckPending: maxAckPending,
-		FilterSubject: bus.AlertsPrefix + ".>",
+		FilterSubject: r.subjects(),
 	}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	return cfg
 }
 
 // EnsureConsumer creates the notifier's durable consumer, or updates the
@@ -94,20 +108,26 @@ func (r *Runner) consumerConfig() jetstream.ConsumerConfig {
 // one keeps its position. Run calls it; the daemon may call it before it
 // starts publishing so that a brand-new notifier misses nothing.
 func (r *Runner) EnsureConsumer(ctx context.Context) error {
-	_, err := r.ensureConsumer(ctx)
+	_, err := r.ensureConsumer(ctx, 0)
 	return err
 }
 
-func (r *Runner) ensureConsumer(ctx context.Context) (jetstream.Consumer, error) {
-	want := r.consumerConfig()
-	c, err := r.js.Consumer(ctx, bus.AlertsStream, want.Durable)
+// ensureConsumer is EnsureConsumer creating a missing consumer at stream
+// sequence from (0: DeliverNew).
+func (r *Runner) ensureConsumer(ctx context.Context, from uint64) (jetstream.Consumer, error) {
+	want := r.consumerConfig(from)
+	c, err := r.js.Consumer(ctx, r.stream(), want.Durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
-		c, err = r.js.CreateConsumer(ctx, bus.AlertsStream, want)
+		c, err = r.js.CreateConsumer(ctx, r.stream(), want)
 		if err != nil {
 			return nil, fmt.Errorf("create consumer %s: %w", want.Durable, err)
 		}
-		r.log.Info("consumer created", "consumer", want.Durable, "deliver", "new")
+		if from > 0 {
+			r.log.Info("consumer created", "consumer", want.Durable, "deliver", "from", "seq", from)
+		} else {
+			r.log.Info("consumer created", "consumer", want.Durable, "deliver", "new")
+		}
 		return c, nil
 	case err != nil:
 		return nil, fmt.Errorf("look up consumer %s: %w", want.Durable, err)
@@ -124,7 +144,7 @@ func (r *Runner) ensureConsumer(ctx context.Context) (jetstream.Consumer, error)
 	cfg.MaxAckPending = want.MaxAckPending
 	cfg.FilterSubject, cfg.FilterSubjects = want.FilterSubject, nil
 	cfg.BackOff = nil
-	c, err = r.js.UpdateConsumer(ctx, bus.AlertsStream, cfg)
+	c, err = r.js.UpdateConsumer(ctx, r.stream(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("update consumer %s: %w", want.Durable, err)
 	}
@@ -135,13 +155,13 @@ func (r *Runner) ensureConsumer(ctx context.Context) (jetstream.Consumer, error)
 // Notify finish within ShutdownGrace, naks what it still holds and returns
 // nil. It returns an error when it cannot start or the connection closes.
 func (r *Runner) Run(ctx context.Context) error {
-	kv, err := r.js.KeyValue(ctx, bus.StateBucket)
+	st, err := openState(ctx, r.js, r.o.Name)
 	if err != nil {
-		return fmt.Errorf("notifier %s: state bucket: %w", r.o.Name, err)
+		return err
 	}
-	cons, err := r.ensureConsumer(ctx)
+	cons, err := r.ensureConsumer(ctx, 0)
 	if err != nil {
-		return fmt.Errorf("notifier %s: %w", r.o.Name, err)
+		return err
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -163,11 +183,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}()
 
-	s := &session{Runner: r, kv: kv, sendCtx: sendCtx}
-	r.log.Info("delivering", "consumer", ConsumerName(r.o.Name), "digest", r.o.Digest,
-		"quiet_hours", r.o.QuietHours, "rate", r.o.Rate)
+	s := &session{Runner: r, st: st, sendCtx: sendCtx}
+	s.pos.start(cons)
+	r.log.Info("delivering", "consumer", r.consumerName(), "digest", r.o.Digest.String(),
+		"quiet_hours", r.o.QuietHours.String(), "rate", r.o.Rate.String())
 	var wg sync.WaitGroup
-	if r.digest != nil {
+	if r.digest() {
 		wg.Go(func() { s.runDigest(runCtx) })
 	} else if err := s.flushLeftoverDigest(runCtx); err != nil {
 		r.log.Warn("leftover digest not sent", "err", err)
@@ -176,17 +197,29 @@ func (r *Runner) Run(ctx context.Context) error {
 	stop()
 	wg.Wait()
 	r.log.Info("stopped")
-	if err != nil {
-		return fmt.Errorf("notifier %s: %w", r.o.Name, err)
-	}
-	return nil
+	return err
 }
 
 // session is one Run: the runner plus what it opened.
 type session struct {
 	*Runner
-	kv      jetstream.KeyValue
+	st      *state
 	sendCtx context.Context // Notify's context: cancelled ShutdownGrace after Run's
+	pos     position        // touched by the consuming goroutine only
+}
+
+// markDelivered writes the marks of alerts just accepted by the target. A
+// failure is logged, not returned: the alert was delivered, and the ack
+// that follows still prevents a redelivery.
+func (s *session) markDelivered(ctx context.Context, alerts ...alert.Alert) {
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	now := s.o.clock.Now()
+	for _, a := range alerts {
+		if err := s.st.markDelivered(sctx, a.ID, now); err != nil {
+			s.log.Warn("write delivered mark", "alert_id", a.ID, "err", err)
+		}
+	}
 }
 
 // settleContext is for what must still happen during shutdown (ack, mark,

@@ -1,10 +1,12 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,9 +33,8 @@ func TestDeliverOnceAndAck(t *testing.T) {
 		t.Fatalf("accepted %v, want %v", got, want)
 	}
 	for _, a := range as {
-		ok, err := isDelivered(t.Context(), mustKV(t, c), "team", a.ID)
-		if err != nil || !ok {
-			t.Errorf("delivered mark of %s: %v %v", a.ID, ok, err)
+		if !isMarked(t, c, "team", a.ID) {
+			t.Errorf("no delivered mark for %s", a.ID)
 		}
 	}
 	if s := m.snapshot(); s.delivered != 3 || s.failed != 0 {
@@ -42,7 +43,7 @@ func TestDeliverOnceAndAck(t *testing.T) {
 	// A republished alert (new message, same id, after the duplicate window
 	// would have passed) is not delivered again.
 	publishRaw(t, c.JS, bus.AlertSubject("weifang", "sampling"), "again-a-01", mustJSON(t, as[0]))
-	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "team") })
+	sendSentinel(t, c.JS, f, "after-republish")
 	if got := f.acceptedIDs(); len(got) != 3 {
 		t.Fatalf("accepted %v after republish, want 3", got)
 	}
@@ -132,8 +133,10 @@ func TestDeadLetter(t *testing.T) {
 			publish(t, c.JS, as...)
 
 			waitFor(t, 10*time.Second, "2 dead letters", func() bool { return len(deadLetters(t, c.JS, "dl")) == 2 })
+			// A terminated alert that came back would be tried before the
+			// sentinel, which the target accepts.
+			sendSentinel(t, c.JS, f, "after-dead-letters")
 			waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "dl") })
-			time.Sleep(300 * time.Millisecond) // a redelivery would show up as more attempts
 			if got, want := len(f.tries()), 2*tc.wantAttempts; got != want {
 				t.Errorf("%d attempts, want %d (terminated messages are not redelivered)", got, want)
 			}
@@ -162,7 +165,7 @@ func TestDeadLetter(t *testing.T) {
 					t.Errorf("subject header %q", got)
 				}
 			}
-			if s := m.snapshot(); s.dead != 2 || s.delivered != 0 {
+			if s := m.snapshot(); s.dead != 2 || s.delivered != 1 { // the sentinel was delivered
 				t.Errorf("metrics %+v", s)
 			}
 		})
@@ -204,9 +207,14 @@ func TestOutage(t *testing.T) {
 		as[i].Source = []string{"qingdao", "yantai"}[i%2]
 	}
 	publish(t, c.JS, as...)
-	time.Sleep(time.Second)
+	waitFor(t, 10*time.Second, "the first alert retried while down", func() bool { return len(f.tries()) >= 4 })
 	if got := f.acceptedIDs(); len(got) != 0 {
 		t.Fatalf("accepted %v while down", got)
+	}
+	for _, a := range f.tries() {
+		if !slices.Equal(a.ids, []string{"o-01"}) {
+			t.Fatalf("tried %v while down: later alerts must wait behind the first", a.ids)
+		}
 	}
 	down.Store(false)
 	waitFor(t, 10*time.Second, "all delivered", func() bool { return len(f.acceptedIDs()) >= 6 })
@@ -254,7 +262,7 @@ func TestDeliveredMarkPreventsResend(t *testing.T) {
 	c := natstest.Start(t, "")
 	f := newFake()
 	startRunner(t, c.JS, f, quick("marked"), nil)
-	if err := putMark(t.Context(), mustKV(t, c), "marked", "m-01", time.Now()); err != nil {
+	if err := stateOf(t, c, "marked").markDelivered(t.Context(), "m-01", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, c.JS, alertIDs("m", 2)...)
@@ -320,9 +328,12 @@ func TestSeveralNotifiersEachWithOwnFilter(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	t.Parallel()
 	c := natstest.Start(t, "")
-	_, err := New(c.JS, newFake(), Options{Name: "Bad Name", Rate: "x"}, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "name:") || !strings.Contains(err.Error(), "rate:") {
-		t.Fatalf("New error %v, want name and rate problems", err)
+	_, err := New(c.JS, newFake(), Options{Name: "Bad Name", MaxAttempts: -1}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "name:") || !strings.Contains(err.Error(), "max_attempts:") {
+		t.Fatalf("New error %v, want name and max_attempts problems", err)
+	}
+	if strings.Contains(err.Error(), "notifier") {
+		t.Errorf("New error %q names the notifier: its caller does", err)
 	}
 	if _, err := New(nil, newFake(), Options{Name: "ok"}, nil, nil); err == nil {
 		t.Fatal("New without jetstream succeeded")
@@ -345,4 +356,118 @@ func TestConsumerDeletedIsRecreated(t *testing.T) {
 	})
 	publish(t, c.JS, mkAlert("p-02"))
 	waitFor(t, 10*time.Second, "delivery after recreation", func() bool { return len(f.acceptedIDs()) == 2 })
+}
+
+// TestConsumerDeletedResumesWhereItWas: alerts published while the consumer
+// is gone are delivered once it is back, each once, in order.
+func TestConsumerDeletedResumesWhereItWas(t *testing.T) {
+	t.Parallel()
+	c := natstest.Start(t, "")
+	f := newFake()
+	startRunner(t, c.JS, f, quick("lazarus"), nil)
+	publish(t, c.JS, mkAlert("l-01"), mkAlert("l-02"))
+	waitFor(t, 10*time.Second, "first deliveries", func() bool { return len(f.acceptedIDs()) == 2 })
+	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "lazarus") })
+	if err := c.JS.DeleteConsumer(t.Context(), bus.AlertsStream, ConsumerName("lazarus")); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, c.JS, mkAlert("l-03")) // while the consumer is gone
+	waitFor(t, 10*time.Second, "consumer recreated", func() bool {
+		_, err := c.JS.Consumer(t.Context(), bus.AlertsStream, ConsumerName("lazarus"))
+		return err == nil
+	})
+	publish(t, c.JS, mkAlert("l-04"))
+	sendSentinel(t, c.JS, f, "after-recreation")
+	if got, want := f.acceptedIDs(), []string{"l-01", "l-02", "l-03", "l-04"}; !slices.Equal(got, want) {
+		t.Fatalf("accepted %v, want each once in order %v", got, want)
+	}
+}
+
+// TestNewConsumerPositionIsTheStreamEnd: a consumer created for a new notifier
+// starts at the stream's end, and that is where it would be created again.
+func TestNewConsumerPositionIsTheStreamEnd(t *testing.T) {
+	t.Parallel()
+	c := natstest.Start(t, "")
+	publish(t, c.JS, alertIDs("old", 3)...)
+	r, err := New(c.JS, newFake(), quick("fresh"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := r.ensureConsumer(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p position
+	p.start(cons)
+	if got := p.resume(); got != 4 {
+		t.Errorf("resume at %d, want 4: the history before the notifier is not its", got)
+	}
+}
+
+func TestPosition(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		seq  uint64
+		done bool // acked or terminated; else naked
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		want  uint64
+	}{
+		{"nothing yet", nil, 11},
+		{"acked in order", []step{{11, true}, {12, true}}, 13},
+		{"a nak holds it", []step{{11, true}, {12, false}, {13, true}}, 12},
+		{"the naked one acked later", []step{{11, false}, {12, true}, {11, true}}, 12},
+		{"lowest nak wins", []step{{12, false}, {11, false}, {13, true}}, 11},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := position{floor: 10}
+			for _, st := range tc.steps {
+				p.settled(st.seq, st.done)
+			}
+			if got := p.resume(); got != tc.want {
+				t.Errorf("resume = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// blockingNotifier holds its first Notify until released.
+type blockingNotifier struct {
+	*fakeNotifier
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (b *blockingNotifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
+	first := false
+	b.once.Do(func() { first = true })
+	if first {
+		close(b.entered)
+		<-b.release
+	}
+	return b.fakeNotifier.Notify(ctx, alerts...)
+}
+
+// TestConsumerDeletedBetweenPulls: a consumer deleted while no pull is
+// pending answers the next one with no responders, not "consumer deleted";
+// the runner must still find it gone and create it again.
+func TestConsumerDeletedBetweenPulls(t *testing.T) {
+	t.Parallel()
+	c := natstest.Start(t, "")
+	b := &blockingNotifier{fakeNotifier: newFake(), entered: make(chan struct{}), release: make(chan struct{})}
+	startRunner(t, c.JS, b, quick("between"), nil)
+	publish(t, c.JS, mkAlert("b-01"))
+	<-b.entered // the runner holds b-01: no pull is pending
+	if err := c.JS.DeleteConsumer(t.Context(), bus.AlertsStream, ConsumerName("between")); err != nil {
+		t.Fatal(err)
+	}
+	close(b.release)
+	publish(t, c.JS, mkAlert("b-02"))
+	waitFor(t, 10*time.Second, "delivery after recreation", func() bool { return len(b.acceptedIDs()) == 2 })
+	if got := b.acceptedIDs(); !slices.Equal(got, []string{"b-01", "b-02"}) {
+		t.Fatalf("accepted %v, want [b-01 b-02]", got)
+	}
 }

@@ -1,5 +1,10 @@
 package message
 
+import (
+	"github.com/qualitywatch/qualitywatch/classifier"
+	"github.com/qualitywatch/qualitywatch/classifier/region"
+)
+
 // Locales a Renderer can speak.
 const (
 	LocaleZH = "zh" // simplified Chinese, the default
@@ -62,61 +67,29 @@ var labelsEN = Labels{
 	Colon:      ": ",
 }
 
-// regionNames maps region slugs to their names, [zh, en].
-var regionNames = map[string][2]string{
-	"jinan":     {"济南", "Jinan"},
-	"qingdao":   {"青岛", "Qingdao"},
-	"zibo":      {"淄博", "Zibo"},
-	"zaozhuang": {"枣庄", "Zaozhuang"},
-	"dongying":  {"东营", "Dongying"},
-	"yantai":    {"烟台", "Yantai"},
-	"weifang":   {"潍坊", "Weifang"},
-	"jining":    {"济宁", "Jining"},
-	"taian":     {"泰安", "Tai'an"},
-	"weihai":    {"威海", "Weihai"},
-	"rizhao":    {"日照", "Rizhao"},
-	"linyi":     {"临沂", "Linyi"},
-	"dezhou":    {"德州", "Dezhou"},
-	"liaocheng": {"聊城", "Liaocheng"},
-	"binzhou":   {"滨州", "Binzhou"},
-	"heze":      {"菏泽", "Heze"},
-	"shandong":  {"山东省", "Shandong Province"},
-	"national":  {"全国", "National"},
-	"other":     {"其他", "Other"},
+// CategoryNamer names the categories of a vocabulary in a locale ("zh" or
+// "en"); *classifier.Vocabulary is one, so a renderer given the vocabulary
+// in force names a custom vocabulary's categories by the names its file
+// gives them.
+type CategoryNamer interface {
+	CategoryName(slug, locale string) string
 }
 
-// categoryNames maps category slugs to their names, [zh, en].
-var categoryNames = map[string][2]string{
-	"sampling":      {"抽检", "Sampling inspection"},
-	"recall":        {"召回", "Recall"},
-	"standards":     {"标准化", "Standards"},
-	"metrology":     {"计量", "Metrology"},
-	"certification": {"认证认可", "Certification"},
-	"testing":       {"检验检测", "Testing"},
-	"award":         {"质量奖励", "Quality award"},
-	"campaign":      {"质量提升行动", "Quality campaign"},
-	"enforcement":   {"执法打假", "Enforcement"},
-	"brand":         {"品牌建设", "Brand building"},
+// defaultCategories names the embedded vocabulary's categories.
+type defaultCategories struct{}
+
+func (defaultCategories) CategoryName(slug, locale string) string {
+	return classifier.CategoryName(slug, locale)
 }
 
-func (r *Renderer) name(table map[string][2]string, slug string) string {
-	names, ok := table[slug]
-	if !ok {
-		return slug
-	}
-	if r.locale == LocaleEN {
-		return names[1]
-	}
-	return names[0]
-}
+// Region names a region slug in the renderer's locale (weifang → 潍坊), by
+// the names the gazetteer gives it. Unknown slugs are returned as they are.
+func (r *Renderer) Region(slug string) string { return region.Name(slug, r.locale) }
 
-// Region names a region slug in the renderer's locale (weifang → 潍坊).
-// Unknown slugs are returned as they are.
-func (r *Renderer) Region(slug string) string { return r.name(regionNames, slug) }
-
-// Category names a category slug in the renderer's locale (sampling → 抽检).
-// Unknown slugs are returned as they are.
-func (r *Renderer) Category(slug string) string { return r.name(categoryNames, slug) }
+// Category names a category slug in the renderer's locale (sampling → 抽检,
+// quality-month → 质量月), by the names the vocabulary gives it
+// (Options.Categories). Unknown slugs are returned as they are.
+func (r *Renderer) Category(slug string) string { return r.categories.CategoryName(slug, r.locale) }
 
 // Labels returns the fixed words of the renderer's locale.
 func (r *Renderer) Labels() Labels {

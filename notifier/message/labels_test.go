@@ -1,7 +1,11 @@
 package message_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/classifier"
 
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 )
@@ -70,6 +74,7 @@ func TestCategoryNames(t *testing.T) {
 		{"campaign", "质量提升行动", "Quality campaign"},
 		{"enforcement", "执法打假", "Enforcement"},
 		{"brand", "品牌建设", "Brand building"},
+		{"quality-month", "质量月", "Quality month"},
 		{"new-slug", "new-slug", "new-slug"},
 	}
 	for _, tt := range tests {
@@ -81,5 +86,33 @@ func TestCategoryNames(t *testing.T) {
 				t.Errorf("en Category(%q) = %q, want %q", tt.slug, got, tt.en)
 			}
 		})
+	}
+}
+
+func TestCustomCategoryNames(t *testing.T) {
+	v, err := classifier.ParseVocabulary([]byte("names:\n  food-fraud: {zh: 食品欺诈, en: Food fraud}\ncategories:\n  food-fraud:\n    地沟油: 6\n"), "user.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := newRenderer(t, message.Options{Categories: v})
+	en := newRenderer(t, message.Options{Locale: "en", Categories: v})
+	for _, tt := range []struct{ slug, zh, en string }{
+		{"food-fraud", "食品欺诈", "Food fraud"},
+		{"quality-month", "质量月", "Quality month"}, // the default's names
+		{"other-slug", "other-slug", "other-slug"},
+	} {
+		if got := zh.Category(tt.slug); got != tt.zh {
+			t.Errorf("zh Category(%q) = %q, want %q", tt.slug, got, tt.zh)
+		}
+		if got := en.Category(tt.slug); got != tt.en {
+			t.Errorf("en Category(%q) = %q, want %q", tt.slug, got, tt.en)
+		}
+	}
+	text, err := zh.Text(alert.Alert{Title: "质量月活动启动", Categories: []string{"quality-month", "food-fraud"}, Regions: []string{"weifang"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "质量月、食品欺诈") || !strings.Contains(text, "潍坊") {
+		t.Errorf("text does not name the categories and region:\n%s", text)
 	}
 }

@@ -34,22 +34,29 @@ type Options struct {
 	Locale       string         // "zh" (default) or "en"
 	TemplateFile string         // optional text/template file replacing the body
 	Location     *time.Location // zone for the times shown; nil: UTC+8 (China)
+	// Categories names the categories of the vocabulary in force; nil: the
+	// embedded vocabulary's names.
+	Categories CategoryNamer
 }
 
 // Renderer renders alerts. It is safe for concurrent use.
 type Renderer struct {
-	locale   string
-	loc      *time.Location
-	text     *template.Template
-	markdown *template.Template
-	custom   *template.Template // nil without Options.TemplateFile
+	locale     string
+	loc        *time.Location
+	text       *template.Template
+	markdown   *template.Template
+	custom     *template.Template // nil without Options.TemplateFile
+	categories CategoryNamer
 }
 
 // NewRenderer checks opts, parses the built-in templates and the user's
 // template file, and tries the user's template on a sample alert and digest
 // so that a mistake is reported now, naming the file.
 func NewRenderer(opts Options) (*Renderer, error) {
-	r := &Renderer{locale: opts.Locale, loc: opts.Location}
+	r := &Renderer{locale: opts.Locale, loc: opts.Location, categories: opts.Categories}
+	if r.categories == nil {
+		r.categories = defaultCategories{}
+	}
 	if r.loc == nil {
 		r.loc = time.FixedZone("CST", 8*60*60)
 	}

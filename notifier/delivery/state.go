@@ -1,0 +1,203 @@
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/bus"
+)
+
+// state is one notifier's share of the state bucket (bus.StateBucket): its
+// delivered marks and its digest window. It alone knows their keys, which
+// existing stores hold and which therefore never change:
+//
+//	delivered.<name>.<hash(alert id)>    the target accepted the alert (RFC 3339 time)
+//	digest.<name>.item.<hash(alert id)>  an admitted alert waiting for the digest
+//	digest.<name>.due                    when the window closes, and for which spec
+//
+// Delivered marks make delivery once across crashes: a mark is checked
+// before sending and written after the target accepted, before the ack. A
+// crash between send and ack redelivers the alert, and the mark stops it
+// from being sent twice. Only a crash between the target's acceptance and
+// the mark write (milliseconds) can still duplicate.
+//
+// Alert ids are arbitrary text; their hash is a valid key token.
+type state struct {
+	kv   jetstream.KeyValue
+	name string
+}
+
+// openState binds the bucket created by bus.Setup for the notifier name.
+func openState(ctx context.Context, js jetstream.JetStream, name string) (*state, error) {
+	kv, err := js.KeyValue(ctx, bus.StateBucket)
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bus.StateBucket, err)
+	}
+	return &state{kv: kv, name: name}, nil
+}
+
+func idHash(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:16])
+}
+
+func (st *state) markKey(alertID string) string {
+	return "delivered." + st.name + "." + idHash(alertID)
+}
+func (st *state) itemKey(alertID string) string {
+	return "digest." + st.name + ".item." + idHash(alertID)
+}
+func (st *state) itemFilter() string { return "digest." + st.name + ".item.>" }
+func (st *state) dueKey() string     { return "digest." + st.name + ".due" }
+
+// delivered reports whether the notifier already delivered the alert.
+func (st *state) delivered(ctx context.Context, alertID string) (bool, error) {
+	_, err := st.kv.Get(ctx, st.markKey(alertID))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("read delivered mark: %w", err)
+}
+
+// markDelivered records that the notifier delivered the alert at at.
+func (st *state) markDelivered(ctx context.Context, alertID string, at time.Time) error {
+	if _, err := st.kv.Put(ctx, st.markKey(alertID), []byte(at.UTC().Format(time.RFC3339))); err != nil {
+		return fmt.Errorf("write delivered mark: %w", err)
+	}
+	return nil
+}
+
+// storedAlert is one alert waiting for its digest.
+type storedAlert struct {
+	Seq     uint64          `json:"seq"` // alerts-stream sequence: digest order
+	Subject string          `json:"subject"`
+	Alert   json.RawMessage `json:"alert"`
+}
+
+// hold stores an admitted alert in the digest window.
+func (st *state) hold(ctx context.Context, alertID string, sa storedAlert) error {
+	b, err := json.Marshal(sa)
+	if err != nil {
+		return fmt.Errorf("encode stored alert: %w", err)
+	}
+	if _, err := st.kv.Put(ctx, st.itemKey(alertID), b); err != nil {
+		return fmt.Errorf("store alert: %w", err)
+	}
+	return nil
+}
+
+// heldEntry is one key of the window and what it holds, undecoded.
+type heldEntry struct {
+	key   string
+	value []byte
+}
+
+// held returns the window's entries in key order.
+func (st *state) held(ctx context.Context) ([]heldEntry, error) {
+	lister, err := st.kv.ListKeysFiltered(ctx, st.itemFilter())
+	if err != nil {
+		return nil, fmt.Errorf("list window: %w", err)
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	_ = lister.Stop()
+	var out []heldEntry
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(keys))) {
+		e, err := st.kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read window: %w", err)
+		}
+		out = append(out, heldEntry{key: k, value: e.Value()})
+	}
+	return out, nil
+}
+
+// release removes one entry from the window.
+func (st *state) release(ctx context.Context, key string) error {
+	if err := st.kv.Delete(ctx, key); err != nil {
+		return fmt.Errorf("remove digest entry %s: %w", key, err)
+	}
+	return nil
+}
+
+// dueState is when the current window closes, for which spec.
+type dueState struct {
+	Due  time.Time `json:"due"`
+	Spec string    `json:"spec"`
+}
+
+// errNoWindow is due's answer when no window is open.
+var errNoWindow = errors.New("no digest window")
+
+// due reads the open window and its revision. A window that does not
+// decode is returned as a zero dueState with its revision; none at all is
+// errNoWindow.
+func (st *state) due(ctx context.Context) (dueState, uint64, error) {
+	e, err := st.kv.Get(ctx, st.dueKey())
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return dueState{}, 0, errNoWindow
+	}
+	if err != nil {
+		return dueState{}, 0, fmt.Errorf("read window: %w", err)
+	}
+	var d dueState
+	if json.Unmarshal(e.Value(), &d) != nil {
+		d = dueState{}
+	}
+	return d, e.Revision(), nil
+}
+
+// openWindow creates the window; it fails when another replica did first.
+func (st *state) openWindow(ctx context.Context, d dueState) (uint64, error) {
+	b, _ := json.Marshal(d)
+	rev, err := st.kv.Create(ctx, st.dueKey(), b)
+	if err != nil {
+		return 0, fmt.Errorf("start window: %w", err)
+	}
+	return rev, nil
+}
+
+// moveWindow replaces the window at revision rev, a compare-and-set: it
+// fails with jetstream.ErrKeyRevisionMismatch when another replica moved it.
+func (st *state) moveWindow(ctx context.Context, d dueState, rev uint64) (uint64, error) {
+	b, _ := json.Marshal(d)
+	rev, err := st.kv.Update(ctx, st.dueKey(), b, rev)
+	if err != nil {
+		return 0, fmt.Errorf("move window: %w", err)
+	}
+	return rev, nil
+}
+
+// restoreWindow puts a window back unconditionally (after a failed send).
+func (st *state) restoreWindow(ctx context.Context, d dueState) error {
+	b, _ := json.Marshal(d)
+	if _, err := st.kv.Put(ctx, st.dueKey(), b); err != nil {
+		return fmt.Errorf("restore window: %w", err)
+	}
+	return nil
+}
+
+// closeWindow deletes the window at revision rev, a compare-and-set: it
+// fails with jetstream.ErrKeyRevisionMismatch when another replica moved it.
+func (st *state) closeWindow(ctx context.Context, rev uint64) error {
+	if err := st.kv.Delete(ctx, st.dueKey(), jetstream.LastRevision(rev)); err != nil {
+		return fmt.Errorf("close window: %w", err)
+	}
+	return nil
+}

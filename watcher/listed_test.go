@@ -1,0 +1,120 @@
+package watcher_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qualitywatch/qualitywatch/internal/natstest"
+	"github.com/qualitywatch/qualitywatch/watcher"
+)
+
+// churnFeed serves an RSS feed whose items the test rewrites.
+type churnFeed struct {
+	mu    sync.Mutex
+	items []string
+	srv   *httptest.Server
+}
+
+func newChurnFeed(t *testing.T) *churnFeed {
+	f := &churnFeed{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>`+strings.Join(f.items, "")+`</channel></rss>`)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *churnFeed) set(items ...string) {
+	f.mu.Lock()
+	f.items = items
+	f.mu.Unlock()
+}
+
+func item(guid, title, link string) string {
+	g := ""
+	if guid != "" {
+		g = "<guid>" + guid + "</guid>"
+	}
+	return fmt.Sprintf("<item>%s<title>%s</title><link>%s</link></item>", g, title, strings.ReplaceAll(link, "&", "&amp;"))
+}
+
+// One announcement whose guid changes, whose link moves to https and gains
+// tracking parameters and an index.html: no further item.
+func TestIdentitySurvivesChurn(t *testing.T) {
+	conn := natstest.Start(t, "")
+	f := newChurnFeed(t)
+	p := newPoller(t, conn.JS, f.srv.URL)
+	p.Source.Baseline = false
+	f.set(item("g-1", "关于2026年第5期食品安全监督抽检信息的通告", "http://amr.example.gov.cn/tzgg/202611/t1/"))
+	mustPoll(t, p, 1)
+	steps := []string{
+		item("g-2", "关于2026年第5期食品安全监督抽检信息的通告", "http://amr.example.gov.cn/tzgg/202611/t1/"),                                   // guid changes
+		item("g-2", "关于2026年第5期食品安全监督抽检信息的通告", "https://AMR.example.gov.cn/tzgg/202611/t1/index.html?utm_source=rss&spm=1.2"), // https, tracking, index.html
+		item("g-3", "关于2026年第5期食品安全监督抽检信息的通告", "https://amr.example.gov.cn/tzgg/202611/t1?share_from=wx#top"),                 // both changed, slash gone
+	}
+	for _, s := range steps {
+		f.set(s)
+		mustPoll(t, p, 0)
+	}
+	// A different notice with near-identical wording is a new item.
+	f.set(item("g-4", "关于2026年第6期食品安全监督抽检信息的通告", "https://amr.example.gov.cn/tzgg/202611/t2/"))
+	mustPoll(t, p, 1)
+	// Entries that share one link (a feed that links everything to its home page) stay apart by guid.
+	f.set(item("a", "通告甲", "http://amr.example.gov.cn/"), item("b", "通告乙", "http://amr.example.gov.cn/"))
+	mustPoll(t, p, 2)
+}
+
+func mustPoll(t *testing.T, p *watcher.Poller, published int) {
+	t.Helper()
+	res, err := p.Poll(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Published != published {
+		t.Fatalf("poll: %+v, want %d published", res, published)
+	}
+}
+
+// A store written by the per-item seen-store (one key per item in
+// QUALITYWATCH_SEEN) is migrated: nothing alerts again.
+func TestSeenStoreMigration(t *testing.T) {
+	conn := natstest.Start(t, "")
+	s := newSite(t, "rss2_utf8.xml")
+	p := newPoller(t, conn.JS, s.srv.URL)
+	feed, err := watcher.Parse(mustRead(t, "testdata/rss2_utf8.xml"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range feed.Entries {
+		if err := p.Store.MarkSeen(t.Context(), p.Source.Name, watcher.ItemID(p.Source.Name, e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Store.SaveState(t.Context(), p.Source.Name, watcher.SourceState{Baselined: true}); err != nil {
+		t.Fatal(err)
+	}
+	mustPoll(t, p, 0)
+	listed, err := p.Store.Listed(t.Context(), p.Source.Name, nil)
+	if err != nil || listed.Len() < len(feed.Entries) {
+		t.Fatalf("listed after migration: %v, %v", listed, err)
+	}
+	// And from now on, without the old keys' help.
+	mustPoll(t, newPoller(t, conn.JS, s.srv.URL), 0)
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
