@@ -407,8 +407,8 @@ func TestComposeEmbedded(t *testing.T) {
 }
 
 // checkComposeQualitywatch checks a qualitywatch service and its config,
-// and returns the config.
-func checkComposeQualitywatch(t *testing.T, cf composeFile, name string, s composeService) *config.Config {
+// and returns the config with its *_file paths.
+func checkComposeQualitywatch(t *testing.T, cf composeFile, name string, s composeService) (*config.Config, map[string]string) {
 	t.Helper()
 	src, ok := s.mount(containerConfig)
 	if !ok {
@@ -455,7 +455,7 @@ func checkComposeQualitywatch(t *testing.T, cf composeFile, name string, s compo
 			t.Errorf("%s: secret %q is not defined", name, secret)
 		}
 	}
-	return cfg
+	return cfg, files
 }
 
 func TestComposeCluster(t *testing.T) {
@@ -513,8 +513,7 @@ func TestComposeCluster(t *testing.T) {
 	hostnames := map[string]bool{}
 	for _, name := range replicas {
 		s := cf.Services[name]
-		cfg := checkComposeQualitywatch(t, cf, name, s)
-		_, files := readConfig(t, mustMount(t, s, containerConfig))
+		cfg, files := checkComposeQualitywatch(t, cf, name, s)
 		hosts := checkClusterNATS(t, name, cfg, files)
 		slices.Sort(hosts)
 		if !slices.Equal(hosts, natsNodes) {
@@ -545,15 +544,6 @@ func TestComposeCluster(t *testing.T) {
 	if s := cf.Secrets["nats_token"]; s.File == "" {
 		t.Error("want the nats_token secret read from a file")
 	}
-}
-
-func mustMount(t *testing.T, s composeService, target string) string {
-	t.Helper()
-	src, ok := s.mount(target)
-	if !ok {
-		t.Fatalf("nothing mounted at %s", target)
-	}
-	return src
 }
 
 // ---- Kubernetes
@@ -612,13 +602,15 @@ type container struct {
 			Drop []string `yaml:"drop"`
 		} `yaml:"capabilities"`
 	} `yaml:"securityContext"`
-	LivenessProbe  *probe `yaml:"livenessProbe"`
-	ReadinessProbe *probe `yaml:"readinessProbe"`
-	VolumeMounts   []struct {
-		Name      string `yaml:"name"`
-		MountPath string `yaml:"mountPath"`
-		SubPath   string `yaml:"subPath"`
-	} `yaml:"volumeMounts"`
+	LivenessProbe  *probe        `yaml:"livenessProbe"`
+	ReadinessProbe *probe        `yaml:"readinessProbe"`
+	VolumeMounts   []volumeMount `yaml:"volumeMounts"`
+}
+
+type volumeMount struct {
+	Name      string `yaml:"name"`
+	MountPath string `yaml:"mountPath"`
+	SubPath   string `yaml:"subPath"`
 }
 
 type probe struct {
@@ -745,11 +737,7 @@ func TestKubernetes(t *testing.T) {
 				if o.Kind != "StatefulSet" || len(o.Spec.VolumeClaimTemplates) == 0 || o.Spec.Replicas == nil || *o.Spec.Replicas != 1 {
 					t.Errorf("%s: the embedded mode is a StatefulSet of 1 replica with a volume claim", where)
 				}
-				if !slices.ContainsFunc(c.VolumeMounts, func(m struct {
-					Name      string `yaml:"name"`
-					MountPath string `yaml:"mountPath"`
-					SubPath   string `yaml:"subPath"`
-				}) bool {
+				if !slices.ContainsFunc(c.VolumeMounts, func(m volumeMount) bool {
 					return strings.HasPrefix(cfg.NATS.StoreDir, m.MountPath+"/") && m.Name == "data"
 				}) {
 					t.Errorf("%s: nats.store_dir %s is not on the claimed volume", where, cfg.NATS.StoreDir)

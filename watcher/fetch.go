@@ -30,6 +30,10 @@ const feedAccept = "application/rss+xml, application/atom+xml, application/rdf+x
 type Validators struct {
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
+	// BodyHash is the hash of the last body handled in full: a server that
+	// sends neither ETag nor Last-Modified still has its unchanged body
+	// recognised without parsing it (see Reader.Read).
+	BodyHash string `json:"body_hash,omitempty"`
 }
 
 // Fetcher is the watcher's HTTP client for feeds. The zero value is ready to
@@ -121,7 +125,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 	case resp.StatusCode == http.StatusNotModified:
 		out.NotModified = true
 		v := validatorsOf(resp.Header)
-		out.Validators = Validators{ETag: cmp.Or(v.ETag, prev.ETag), LastModified: cmp.Or(v.LastModified, prev.LastModified)}
+		out.Validators = Validators{ETag: cmp.Or(v.ETag, prev.ETag), LastModified: cmp.Or(v.LastModified, prev.LastModified), BodyHash: prev.BodyHash}
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // also lets the connection be reused

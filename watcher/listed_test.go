@@ -118,3 +118,19 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A server without ETag or Last-Modified that sends the same bytes again:
+// recognised by their hash, not parsed, nothing published.
+func TestUnchangedBodyIsRecognised(t *testing.T) {
+	conn := natstest.Start(t, "")
+	f := newChurnFeed(t)
+	f.set(item("g-1", "质量月活动启动", "http://a.example/1"))
+	p := newPoller(t, conn.JS, f.srv.URL)
+	mustPoll(t, p, 0)
+	res, err := p.Poll(t.Context())
+	if err != nil || !res.NotModified {
+		t.Fatalf("the same body again: %+v %v, want it taken as not modified", res, err)
+	}
+	f.set(item("g-2", "质量奖评审", "http://a.example/2"), item("g-1", "质量月活动启动", "http://a.example/1"))
+	mustPoll(t, p, 1)
+}

@@ -262,10 +262,15 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 	}
 	failures := st.DetailFailures
 	st.DetailFailures = nil
+	var out []alert.Item
+	var outHashes [][]uint64
 	for _, f := range news {
 		switch {
 		case baseline:
 			res.Baseline++
+			listed.Touch(f.hashes, now) // recorded, not published
+			p.Metrics.ItemSeen(p.Source.Name)
+			continue
 		case f.err != nil && ctx.Err() != nil:
 			return res, fmt.Errorf("detail page of %s: %w", f.id, ctx.Err())
 		case f.err != nil && failures[f.id]+1 < maxDetailAttempts && !isRefused(f.err):
@@ -273,21 +278,24 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 			res.Deferred++
 			p.Logger.Warn("detail page failed; the entry waits for the next poll", "id", f.id, "attempt", failures[f.id]+1, "err", f.err)
 			continue
-		default:
-			if f.err != nil {
-				p.Logger.Warn("no detail page; publishing the entry with what the list gave", "id", f.id, "attempts", failures[f.id]+1, "err", f.err)
-			}
-			it := BuildItem(p.Source.Name, f.e, f.id, now, p.Classifier)
-			if err := p.Publisher.PublishItem(ctx, it); err != nil {
-				return res, err
-			}
-			res.Published++
-			p.Metrics.ItemPublished(p.Source.Name)
-			p.Logger.Info("new item", "id", f.id, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
+		case f.err != nil:
+			p.Logger.Warn("no detail page; publishing the entry with what the list gave", "id", f.id, "attempts", failures[f.id]+1, "err", f.err)
 		}
-		// Seen only once published (or recorded at first sight).
-		listed.Touch(f.hashes, now)
+		out = append(out, BuildItem(p.Source.Name, f.e, f.id, now, p.Classifier))
+		outHashes = append(outHashes, f.hashes)
+	}
+	// Published in order, without waiting for each acknowledgement; an item
+	// is seen only once its publish was acknowledged.
+	done, err := p.Publisher.PublishItems(ctx, out)
+	for i, it := range out[:done] {
+		listed.Touch(outHashes[i], now)
+		res.Published++
+		p.Metrics.ItemPublished(p.Source.Name)
 		p.Metrics.ItemSeen(p.Source.Name)
+		p.Logger.Info("new item", "id", it.ID, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
+	}
+	if err != nil {
+		return res, err
 	}
 	if baseline {
 		p.Logger.Info("baseline recorded: items present at first sight will not alert", "items", res.Baseline)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +30,9 @@ type Scheduler struct {
 	logger *slog.Logger
 	owner  string
 
-	first sync.WaitGroup // the polls Start runs at once, outside cron
+	first    sync.WaitGroup // the polls Start runs at once, outside cron
+	stopping chan struct{}  // closed by Stop: start-up polls not begun are dropped
+	stopOnce sync.Once
 
 	mu       sync.Mutex
 	lastErrs map[string]string
@@ -46,6 +50,7 @@ func NewScheduler(logger *slog.Logger, loc *time.Location, owner string) *Schedu
 		owner:    owner,
 		lastErrs: map[string]string{},
 		entries:  map[string]cron.EntryID{},
+		stopping: make(chan struct{}),
 	}
 }
 
@@ -71,8 +76,18 @@ func (s *Scheduler) Next(source string) time.Time {
 	return s.cron.Entry(id).Next
 }
 
+// Start-up polls run at most this many at once overall, and per host: a
+// daemon watching thousands of sources does not fetch them all in the same
+// second (memory, and the sites' patience).
+const (
+	startupConcurrency = 16
+	startupPerHost     = 2
+)
+
 // Start starts scheduling. Each source is also polled once right away,
-// through the same guards, so a new source's baseline is taken at start-up.
+// through the same guards, so a new source's baseline is taken at start-up;
+// these first polls are spread (startupConcurrency overall,
+// startupPerHost per host, hosts taken in turn).
 func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
 	var wrapped []cron.Job
 	for _, j := range jobs {
@@ -82,9 +97,66 @@ func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
 	s.jobs = append(s.jobs, jobs...)
 	s.mu.Unlock()
 	s.cron.Start()
-	for _, w := range wrapped {
-		s.first.Go(w.Run)
+	all := make(chan struct{}, startupConcurrency)
+	hosts := map[string]chan struct{}{}
+	for _, i := range interleaveByHost(jobs) {
+		h := hostOf(jobs[i].Poller.Source.URL)
+		if hosts[h] == nil {
+			hosts[h] = make(chan struct{}, startupPerHost)
+		}
+		per, w := hosts[h], wrapped[i]
+		s.first.Go(func() {
+			select {
+			case all <- struct{}{}:
+			case <-ctx.Done():
+				return
+			case <-s.stopping:
+				return
+			}
+			select {
+			case per <- struct{}{}:
+			case <-ctx.Done():
+				<-all
+				return
+			case <-s.stopping:
+				<-all
+				return
+			}
+			defer func() { <-per; <-all }()
+			w.Run()
+		})
 	}
+}
+
+// interleaveByHost orders job indexes so that hosts take turns.
+func interleaveByHost(jobs []Job) []int {
+	var hosts []string
+	by := map[string][]int{}
+	for i, j := range jobs {
+		h := hostOf(j.Poller.Source.URL)
+		if _, ok := by[h]; !ok {
+			hosts = append(hosts, h)
+		}
+		by[h] = append(by[h], i)
+	}
+	var out []int
+	for len(out) < len(jobs) {
+		for _, h := range hosts {
+			if q := by[h]; len(q) > 0 {
+				out = append(out, q[0])
+				by[h] = q[1:]
+			}
+		}
+	}
+	return out
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // Add schedules more jobs on a running scheduler, each polled once right
@@ -114,6 +186,7 @@ func (s *Scheduler) Remove(source string) {
 // Stop stops scheduling and returns a context that is done when every
 // running poll, the start-up ones included, has finished.
 func (s *Scheduler) Stop() context.Context {
+	s.stopOnce.Do(func() { close(s.stopping) })
 	cronDone := s.cron.Stop()
 	ctx, done := context.WithCancel(context.Background())
 	go func() {

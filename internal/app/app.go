@@ -26,6 +26,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/classifier"
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/internal/metrics"
 	"github.com/qualitywatch/qualitywatch/stage"
@@ -42,6 +43,7 @@ type App struct {
 	metrics    *metrics.Metrics
 	classify   watcher.Classifier
 	categories []string
+	vocab      *classifier.Vocabulary
 	notifiers  []Notifier
 	version    string
 	health     *health
@@ -79,6 +81,7 @@ func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version st
 		metrics:    metrics.New(),
 		classify:   cls,
 		categories: cls.Categories(),
+		vocab:      cls.Vocabulary(),
 		notifiers:  ns,
 		version:    version,
 		health:     &health{},

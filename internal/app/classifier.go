@@ -38,6 +38,9 @@ func NewClassifier(cfg config.Classifier) (*Classifier, error) {
 	return &Classifier{c: c}, nil
 }
 
+// Vocabulary is the vocabulary in force: it also names its categories.
+func (c *Classifier) Vocabulary() *classifier.Vocabulary { return c.c.Vocabulary() }
+
 // Categories lists the categories of the vocabulary in force.
 func (c *Classifier) Categories() []string {
 	var cats []string

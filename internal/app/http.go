@@ -14,6 +14,7 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/classifier/region"
 )
 
 // health answers /healthz and /readyz.
@@ -102,7 +103,15 @@ func (a *App) statusPage() (*status, error) {
 	}
 	return &status{
 		board: a.board, tmpl: tmpl, loc: loc, version: a.version, token: a.cfg.HTTP.Token, logger: a.logger,
-		names: func(_, slug, _ string) string { return slug },
+		names: func(kind, slug, lang string) string {
+			if kind == "region" {
+				return region.Name(slug, lang)
+			}
+			if slug == alert.HealthCategory {
+				return map[string]string{"zh": "源状态", "en": "source health"}[lang]
+			}
+			return a.vocab.CategoryName(slug, lang)
+		},
 		js: func() jetstream.JetStream {
 			if c := a.conn.Load(); c != nil {
 				return c.JS
