@@ -262,7 +262,7 @@ func TestDockerfile(t *testing.T) {
 		final = append(final, ins)
 	}
 	if len(final) == 0 || !strings.HasPrefix(final[0], "FROM alpine:") {
-		t.Fatalf("final stage %q: want an alpine base (busybox wget for the health check, tzdata)", final[0])
+		t.Fatalf("final stage %q: want an alpine base (busybox wget for the health check, tzdata)", final)
 	}
 	find := func(prefix string) int {
 		return slices.IndexFunc(final, func(s string) bool { return strings.HasPrefix(s, prefix) })
@@ -414,7 +414,7 @@ func checkComposeQualitywatch(t *testing.T, cf composeFile, name string, s compo
 	if !ok {
 		t.Fatalf("%s: no config mounted at %s", name, containerConfig)
 	}
-	if want := []string{"run", "--config", containerConfig}; !slices.Equal(s.Command[:3], want) {
+	if want := []string{"run", "--config", containerConfig}; len(s.Command) < 3 || !slices.Equal(s.Command[:3], want) {
 		t.Errorf("%s: command %v, want %v ...", name, s.Command, want)
 	}
 	cfg, files := readConfig(t, src)
