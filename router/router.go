@@ -1,13 +1,15 @@
-// Package stage is the classifier stage of the pipeline: a durable consumer
-// of QUALITYWATCH_ITEMS that publishes every matched item as an alert (schema
-// v1) on qualitywatch.alerts.<region>.<category>.
+// Package router forwards matched items to the alerts stream: a durable
+// consumer of QUALITYWATCH_ITEMS (whose items already carry the watcher's
+// verdict) that publishes every matched item as an alert (schema v1) on
+// qualitywatch.alerts.<region>.<category>.
 //
-// Lifecycle: Run creates or binds the durable consumer "classifier", handles
+// Lifecycle: Run creates or binds the durable consumer "classifier" (the
+// name it has always had, kept so that existing stores resume), handles
 // messages until its context ends, then stops consuming and returns once the
 // message in hand is finished. Each item is acknowledged only after its alert
 // was stored by JetStream; a crash in between redelivers the item and the
 // alert's Nats-Msg-Id (the item id) lets JetStream drop the second copy.
-package stage
+package router
 
 import (
 	"context"
@@ -31,8 +33,8 @@ type Metrics interface {
 	AlertPublished(region, category string)
 }
 
-// Stage routes classified items to the alerts stream.
-type Stage struct {
+// Router routes classified items to the alerts stream.
+type Router struct {
 	js      jetstream.JetStream
 	logger  *slog.Logger
 	metrics Metrics
@@ -40,12 +42,12 @@ type Stage struct {
 }
 
 // New returns a stage on js.
-func New(js jetstream.JetStream, logger *slog.Logger, m Metrics) *Stage {
-	return &Stage{js: js, logger: logger.With("stage", "classifier"), metrics: m, now: time.Now}
+func New(js jetstream.JetStream, logger *slog.Logger, m Metrics) *Router {
+	return &Router{js: js, logger: logger.With("stage", "classifier"), metrics: m, now: time.Now}
 }
 
 // Run consumes items until ctx ends.
-func (s *Stage) Run(ctx context.Context) error {
+func (s *Router) Run(ctx context.Context) error {
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, bus.ItemsStream, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "qualitywatch classifier stage",
@@ -69,7 +71,7 @@ func (s *Stage) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Stage) handle(ctx context.Context, m jetstream.Msg) {
+func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
 	it, err := alert.DecodeItem(m.Data())
 	if err != nil {
 		// A message that is not an item can never become one: keep it out
@@ -92,7 +94,7 @@ func (s *Stage) handle(ctx context.Context, m jetstream.Msg) {
 	}
 }
 
-func (s *Stage) publish(ctx context.Context, it alert.Item) error {
+func (s *Router) publish(ctx context.Context, it alert.Item) error {
 	a := alert.FromItem(it, s.now())
 	body, err := json.Marshal(a)
 	if err != nil {

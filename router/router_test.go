@@ -1,4 +1,4 @@
-package stage_test
+package router_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/internal/natstest"
-	"github.com/qualitywatch/qualitywatch/stage"
+	"github.com/qualitywatch/qualitywatch/router"
 )
 
 type noMetrics struct{}
@@ -39,7 +39,7 @@ func TestStageRoutesMatchesToAlerts(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- stage.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx)
+		done <- router.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx)
 	}()
 
 	match := alert.Item{Schema: alert.ItemSchema, ID: "guid:1", Source: "weifang-news", Title: "潍坊市食品安全监督抽检信息",
@@ -57,7 +57,7 @@ func TestStageRoutesMatchesToAlerts(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	var info *jetstream.ConsumerInfo
 	for {
-		c, err := conn.JS.Consumer(t.Context(), bus.ItemsStream, stage.ConsumerName)
+		c, err := conn.JS.Consumer(t.Context(), bus.ItemsStream, router.ConsumerName)
 		if err == nil {
 			info, err = c.Info(t.Context())
 		}

@@ -6,9 +6,9 @@
 //     a bad config fails before anything starts;
 //  2. Start: connect to NATS (starting the embedded server when nats.url is
 //     empty), create streams and buckets, start the HTTP endpoint, the
-//     classifier stage, one delivery runner per notifier, then the scheduler;
+//     router, one delivery runner per notifier, then the scheduler;
 //  3. Stop, on context cancellation, all within ShutdownTimeout: stop the
-//     scheduler and wait for polls in flight, stop the stage and the runners
+//     scheduler and wait for polls in flight, stop the router and the runners
 //     (each finishes the message in hand), drain the NATS connection, stop
 //     the embedded server, close the HTTP endpoint.
 package app
@@ -29,7 +29,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/classifier"
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/internal/metrics"
-	"github.com/qualitywatch/qualitywatch/stage"
+	"github.com/qualitywatch/qualitywatch/router"
 	"github.com/qualitywatch/qualitywatch/watcher"
 )
 
@@ -162,14 +162,14 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.consumeCtx, d.stopConsumers = context.WithCancel(context.WithoutCancel(ctx))
-	// Every notifier's consumer exists before the stage publishes anything:
+	// Every notifier's consumer exists before the router publishes anything:
 	// a new notifier starts with the alerts published from then on.
 	for _, n := range a.notifierList() {
 		if err := d.startNotifier(ctx, n, d.cfg.Notifiers[n.index]); err != nil {
 			return err
 		}
 	}
-	d.goRun("classifier stage", d.consumeCtx, stage.New(conn.JS, a.logger, a.metrics).Run)
+	d.goRun("router", d.consumeCtx, router.New(conn.JS, a.logger, a.metrics).Run)
 	d.pollCtx, d.stopPolls = context.WithCancel(context.WithoutCancel(ctx))
 	if d.parts, err = a.watchParts(d.pollCtx, conn); err != nil {
 		return err

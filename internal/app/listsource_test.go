@@ -25,7 +25,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/internal/app"
 	"github.com/qualitywatch/qualitywatch/internal/govsite"
 	"github.com/qualitywatch/qualitywatch/notifier/delivery"
-	"github.com/qualitywatch/qualitywatch/stage"
+	"github.com/qualitywatch/qualitywatch/router"
 )
 
 func TestListSourcesAlertEachQualityNoticeOnce(t *testing.T) {
@@ -84,7 +84,7 @@ sources:
 	// notifier have nothing left to do.
 	waitFor(t, 60*time.Second, "every entry published", func() bool { return streamMsgs(t, js, bus.ItemsStream) == total })
 	waitFor(t, 30*time.Second, "stage and notifier drained", func() bool {
-		return drained(t, js, bus.ItemsStream, stage.ConsumerName) && drained(t, js, bus.AlertsStream, delivery.ConsumerName("hook"))
+		return drained(t, js, bus.ItemsStream, router.ConsumerName) && drained(t, js, bus.AlertsStream, delivery.ConsumerName("hook"))
 	})
 	// A further poll of every list publishes nothing again.
 	before := site.Requests(cols["trs-gbk"].Path)
