@@ -43,6 +43,9 @@ type Item struct {
 	Summary   string  `json:"summary"`
 	Text      string  `json:"text,omitempty"`
 	Verdict   Verdict `json:"verdict"`
+	// UpdateOf is set on an item that revises an earlier one (same
+	// identity, title or text changed materially): the earlier item's id.
+	UpdateOf string `json:"update_of,omitempty"`
 }
 
 // Alert is a matched item as published on qualitywatch.alerts.<region>.<category>.
@@ -62,6 +65,23 @@ type Alert struct {
 	// Health is set when the alert carries a source's change of state to a
 	// notifier with events: [health]; its category is then "health".
 	Health *Health `json:"health,omitempty"`
+	// UpdateOf is set on an alert that revises an earlier one (its title or
+	// text was corrected, or it is a correction or withdrawal naming it):
+	// the earlier alert's id.
+	UpdateOf string `json:"update_of,omitempty"`
+	// Also lists the other places the same notice was published (reposts
+	// by other bureaus), as far as known when the alert was sent.
+	Also []Also `json:"also,omitempty"`
+	// AlsoOf is set on a follow-up ("also published by …", stream
+	// QUALITYWATCH_REPOSTS): the id of the alert it follows up.
+	AlsoOf string `json:"also_of,omitempty"`
+}
+
+// Also is one more copy of a notice, on another source.
+type Also struct {
+	Source   string `json:"source"`
+	Link     string `json:"link"`
+	Detected string `json:"detected"` // RFC 3339
 }
 
 // FromItem builds the alert for a matched item, detected at the given time.
@@ -79,6 +99,7 @@ func FromItem(it Item, detected time.Time) Alert {
 		Categories: nonNil(it.Verdict.Categories),
 		Regions:    nonNil(it.Verdict.Regions),
 		Terms:      nonNilTerms(it.Verdict.Terms),
+		UpdateOf:   it.UpdateOf,
 	}
 }
 

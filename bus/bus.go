@@ -25,6 +25,14 @@ const (
 	DeadLetterPrefix = "qualitywatch.deadletter"
 	HealthStream     = "QUALITYWATCH_HEALTH"
 	HealthPrefix     = "qualitywatch.health"
+	// RepostsStream holds follow-ups: an alert's notice published again by
+	// other sources ("also published by …"), for notifiers that ask.
+	RepostsStream = "QUALITYWATCH_REPOSTS"
+	RepostsPrefix = "qualitywatch.reposts"
+
+	// RecentBucket holds the alerts of the last RepostWindow with their
+	// prints, so that a notice published again elsewhere is recognised.
+	RecentBucket = "QUALITYWATCH_RECENT"
 
 	// SeenBucket holds one key per item ever seen, per source.
 	SeenBucket = "QUALITYWATCH_SEEN"
@@ -35,8 +43,9 @@ const (
 	// StateBucket holds per-notifier state (digest windows, delivered
 	// marks); it expires with the alerts it refers to.
 	StateBucket = "QUALITYWATCH_STATE"
-	// LeaseBucket holds short-lived poll leases so that replicas sharing one
-	// NATS cluster never poll the same source at the same time.
+	// LeaseBucket holds short-lived poll slot claims and the replicas'
+	// announcements, so that replicas sharing one NATS cluster poll each
+	// source at most once per interval (watcher/lease.go).
 	LeaseBucket = "QUALITYWATCH_LEASES"
 
 	// HeaderReason carries why a message was dead-lettered.
@@ -61,6 +70,12 @@ func ItemSubject(source string) string { return ItemsPrefix + "." + source }
 func AlertSubject(region, category string) string {
 	return AlertsPrefix + "." + Token(region, "other") + "." + Token(category, "other")
 }
+
+// RepostWindow is how long an alert is remembered for recognising reposts.
+const RepostWindow = 7 * 24 * time.Hour
+
+// RepostSubject is where a follow-up of an alert first seen on source goes.
+func RepostSubject(source string) string { return RepostsPrefix + "." + Token(source, "unknown") }
 
 // HealthSubject is where the named source's changes of state are published.
 func HealthSubject(source string) string { return HealthPrefix + "." + Token(source, "unknown") }
@@ -98,8 +113,24 @@ func DefaultRetention() Retention {
 }
 
 // Setup creates or updates every stream and bucket qualitywatch uses, so a
-// fresh server (embedded or not) is ready after one call.
+// fresh server (embedded or not) is ready after one call. Each is tried
+// once; SetupRetrying tries again while a cluster is still forming.
 func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas int) error {
+	for _, st := range setupSteps(js, ret, replicas) {
+		if err := st.do(ctx); err != nil {
+			return fmt.Errorf("set up %s: %w", st.what, err)
+		}
+	}
+	return nil
+}
+
+// setupStep creates or updates one stream or bucket.
+type setupStep struct {
+	what string
+	do   func(context.Context) error
+}
+
+func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep {
 	if replicas < 1 {
 		replicas = 1
 	}
@@ -109,15 +140,17 @@ func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas 
 		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ".>"}, MaxAge: ret.DeadLetter},
 		{Name: HealthStream, Subjects: []string{HealthPrefix + ".>"}, MaxAge: ret.Alerts},
 	}
+	var steps []setupStep
 	for _, sc := range streams {
 		sc.Description = "qualitywatch"
 		sc.Storage = jetstream.FileStorage
 		sc.Retention = jetstream.LimitsPolicy
 		sc.Duplicates = DuplicateWindow
 		sc.Replicas = replicas
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("set up stream %s: %w", sc.Name, err)
-		}
+		steps = append(steps, setupStep{"stream " + sc.Name, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateStream(ctx, sc)
+			return err
+		}})
 	}
 	buckets := []jetstream.KeyValueConfig{
 		{Bucket: SeenBucket, Description: "qualitywatch: items already seen", History: 1},
@@ -125,16 +158,19 @@ func Setup(ctx context.Context, js jetstream.JetStream, ret Retention, replicas 
 		// Delivered marks and digest windows need to outlive only the alerts
 		// they refer to.
 		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1, TTL: ret.Alerts},
+		// Poll slot claims and replicas' announcements, each with its own
+		// TTL (watcher/lease.go).
 		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},
 	}
 	for _, kc := range buckets {
 		kc.Storage = jetstream.FileStorage
 		kc.Replicas = replicas
-		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
-			return fmt.Errorf("set up bucket %s: %w", kc.Bucket, err)
-		}
+		steps = append(steps, setupStep{"bucket " + kc.Bucket, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateKeyValue(ctx, kc)
+			return err
+		}})
 	}
-	return nil
+	return steps
 }
 
 // IsNotFound reports whether err means a key or message does not exist.

@@ -20,6 +20,10 @@ package config
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -53,7 +57,29 @@ type NATS struct {
 	// Replicas for streams and buckets on a clustered server (default 1).
 	Replicas  int       `yaml:"replicas"`
 	Retention Retention `yaml:"retention"`
+	// Instance names this process among the replicas sharing the sources;
+	// unique per process. Empty: DefaultInstance, chosen at start.
+	Instance string `yaml:"instance"`
 }
+
+// DefaultInstance is the host name with a random suffix (host-3f9a):
+// readable in logs, and distinct even for replicas sharing a host name.
+func DefaultInstance() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "qualitywatch"
+	}
+	host = strings.Trim(instanceUnsafe.ReplaceAllString(host, "-"), "-")
+	if len(host) > 40 {
+		host = host[:40]
+	}
+	return fmt.Sprintf("%s-%04x", host, rand.N(1<<16))
+}
+
+var (
+	instanceRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	instanceUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+)
 
 // Retention says how long streams keep messages.
 type Retention struct {

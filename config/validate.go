@@ -39,8 +39,9 @@ const (
 
 // What a notifier can receive (notifiers[].events).
 const (
-	EventAlerts = "alerts"
-	EventHealth = "health"
+	EventAlerts  = "alerts"
+	EventHealth  = "health"
+	EventReposts = "reposts" // follow-ups: a notice alerted already, published again elsewhere
 )
 
 // Wants reports whether the notifier receives the kind of event.
@@ -153,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not between 1 and 5", c.NATS.Replicas)
+	}
+	if c.NATS.Instance != "" && !instanceRE.MatchString(c.NATS.Instance) {
+		bad("nats.instance", "%q is not 1-64 letters, digits, '-' or '_'", c.NATS.Instance)
 	}
 	if *c.HTTP.Listen != "" {
 		checkHostPort(bad, "http.listen", *c.HTTP.Listen)
@@ -304,8 +308,8 @@ func (n *Notifier) validate(p string, i int, names map[string]int, bad func(stri
 		}
 	}
 	for j, e := range n.Events {
-		if e != EventAlerts && e != EventHealth {
-			bad(fmt.Sprintf("%s.events[%d]", p, j), "%q is not alerts or health", e)
+		if e != EventAlerts && e != EventHealth && e != EventReposts {
+			bad(fmt.Sprintf("%s.events[%d]", p, j), "%q is not alerts, health or reposts", e)
 		}
 	}
 	if n.Retry.MaxAttempts < 0 {

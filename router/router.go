@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,12 +24,13 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/repost"
 )
 
-// ConsumerName is the durable consumer the stage uses on the items stream.
+// ConsumerName is the durable consumer the router uses on the items stream.
 const ConsumerName = "classifier"
 
-// Metrics is what the stage reports.
+// Metrics is what the router reports.
 type Metrics interface {
 	AlertPublished(region, category string)
 }
@@ -39,15 +41,21 @@ type Router struct {
 	logger  *slog.Logger
 	metrics Metrics
 	now     func() time.Time
+	recent  *recent
 }
 
-// New returns a stage on js.
+// New returns a router on js.
 func New(js jetstream.JetStream, logger *slog.Logger, m Metrics) *Router {
-	return &Router{js: js, logger: logger.With("stage", "classifier"), metrics: m, now: time.Now}
+	return &Router{js: js, logger: logger.With("component", "router"), metrics: m, now: time.Now}
 }
 
 // Run consumes items until ctx ends.
 func (s *Router) Run(ctx context.Context) error {
+	rec, err := openRecent(ctx, s.js)
+	if err != nil {
+		return err
+	}
+	s.recent = rec
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, bus.ItemsStream, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "qualitywatch classifier stage",
@@ -84,7 +92,7 @@ func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
-	if err := s.publish(ctx, it); err != nil {
+	if err := s.route(ctx, it); err != nil {
 		s.logger.Warn("alert publish failed; will retry", "id", it.ID, "err", err)
 		_ = m.NakWithDelay(2 * time.Second)
 		return
@@ -94,8 +102,70 @@ func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 }
 
-func (s *Router) publish(ctx context.Context, it alert.Item) error {
-	a := alert.FromItem(it, s.now())
+// route publishes a matched item's alert, unless it is a notice already
+// alerted from another source within bus.RepostWindow: then the copy is
+// recorded on the first alert and a follow-up goes to the reposts stream.
+// A correction or withdrawal naming a recent alert is published with
+// update_of pointing to it.
+func (s *Router) route(ctx context.Context, it alert.Item) error {
+	now := s.now()
+	a := alert.FromItem(it, now)
+	if it.UpdateOf != "" {
+		return s.publish(ctx, a)
+	}
+	if rest, ok := repost.Corrects(it.Title); ok {
+		if rec := s.recent.corrected(rest, it.ID); rec != nil {
+			a.UpdateOf = rec.ID
+			return s.publish(ctx, a)
+		}
+	}
+	p := repost.Of(it.Title, it.Text)
+	if rec := s.recent.find(p, it.ID, now); rec != nil {
+		return s.repost(ctx, rec, it, now)
+	}
+	if err := s.publish(ctx, a); err != nil {
+		return err
+	}
+	return s.recent.put(ctx, &Record{ID: a.ID, Source: a.Source, Link: a.Link, Title: a.Title, Detected: now,
+		Regions: a.Regions, Print: p})
+}
+
+// repost records it as a copy of rec's notice (its regions joining rec's)
+// and publishes the follow-up: rec's alert with every copy known.
+func (s *Router) repost(ctx context.Context, rec *Record, it alert.Item, now time.Time) error {
+	known := slices.ContainsFunc(rec.Also, func(x alert.Also) bool { return x.Source == it.Source && x.Link == it.Link })
+	if !known && !(rec.Source == it.Source && rec.Link == it.Link) {
+		rec.Also = append(rec.Also, alert.Also{Source: it.Source, Link: it.Link, Detected: now.UTC().Format(time.RFC3339)})
+		for _, r := range it.Verdict.Regions {
+			if !slices.Contains(rec.Regions, r) {
+				rec.Regions = append(rec.Regions, r)
+			}
+		}
+		if err := s.recent.put(ctx, rec); err != nil {
+			return err
+		}
+	}
+	s.logger.Info("repost of an alerted notice: recorded, not alerted again", "id", it.ID, "source", it.Source, "first", rec.ID, "first_source", rec.Source)
+	f := alert.FromItem(it, now)
+	f.ID = rec.ID + "/also/" + it.ID
+	f.Source, f.Link, f.Title = rec.Source, rec.Link, rec.Title
+	f.Regions, f.Also, f.AlsoOf = rec.Regions, rec.Also, rec.ID
+	body, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode follow-up: %w", err)
+	}
+	msg := &nats.Msg{Subject: bus.RepostSubject(rec.Source), Data: body, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, f.ID)
+	msg.Header.Set(bus.HeaderSource, it.Source)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.js.PublishMsg(pctx, msg); err != nil {
+		return fmt.Errorf("publish follow-up %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+func (s *Router) publish(ctx context.Context, a alert.Alert) error {
 	body, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode alert: %w", err)

@@ -34,7 +34,7 @@ func publishItem(t *testing.T, js jetstream.JetStream, it alert.Item) {
 	}
 }
 
-func TestStageRoutesMatchesToAlerts(t *testing.T) {
+func TestRouterRoutesMatchesToAlerts(t *testing.T) {
 	conn := natstest.Start(t, "")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)

@@ -134,3 +134,24 @@ func TestUnchangedBodyIsRecognised(t *testing.T) {
 	f.set(item("g-2", "质量奖评审", "http://a.example/2"), item("g-1", "质量月活动启动", "http://a.example/1"))
 	mustPoll(t, p, 1)
 }
+
+// An alerted item whose title is corrected gives one update, with
+// update_of; cosmetic changes and a second correction give nothing.
+func TestCorrectionGivesOneUpdate(t *testing.T) {
+	conn := natstest.Start(t, "")
+	f := newChurnFeed(t)
+	p := newPoller(t, conn.JS, f.srv.URL)
+	p.Source.Baseline = false
+	f.set(item("g-1", "潍坊市食品抽检信息通告（第5期）", "http://a.example/5"))
+	mustPoll(t, p, 1)
+	f.set(item("g-1", "潍坊市食品抽检信息通告 (第5期)。", "http://a.example/5")) // spaces and punctuation only
+	mustPoll(t, p, 0)
+	f.set(item("g-1", "潍坊市食品抽检信息通告（第5期，更正版）", "http://a.example/5"))
+	mustPoll(t, p, 1)
+	f.set(item("g-1", "潍坊市食品抽检信息通告（第5期，再次更正）", "http://a.example/5"))
+	mustPoll(t, p, 0)
+	items := streamItems(t, conn.JS)
+	if len(items) != 2 || items[1].UpdateOf != items[0].ID || items[1].ID != items[0].ID+"#update" || !strings.Contains(items[1].Title, "更正版") {
+		t.Fatalf("items %+v: want the first and one update of it", items)
+	}
+}

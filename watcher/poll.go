@@ -12,6 +12,7 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/listpage"
+	"github.com/qualitywatch/qualitywatch/repost"
 )
 
 // Classifier judges an item; the watcher attaches the verdict to every item
@@ -232,6 +233,7 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		}
 	}
 	var news []fresh
+	var updates []fresh // alerted entries corrected since
 	ids := map[string]bool{}
 	for _, e := range oldestFirst(feed.Entries) {
 		id := ItemID(p.Source.Name, e)
@@ -252,6 +254,9 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		}
 		if seen {
 			listed.Touch(hashes, now)
+			if u, ok := p.update(listed, e, hashes, now); ok {
+				updates = append(updates, u)
+			}
 			continue
 		}
 		news = append(news, fresh{id: id, e: e, hashes: hashes})
@@ -284,11 +289,26 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		out = append(out, BuildItem(p.Source.Name, f.e, f.id, now, p.Classifier))
 		outHashes = append(outHashes, f.hashes)
 	}
+	for _, u := range updates {
+		it := BuildItem(p.Source.Name, u.e, u.id, now, p.Classifier)
+		c, _ := listed.ContentOf(u.hashes[0])
+		it.ID, it.UpdateOf = c.ID+"#update", c.ID
+		out = append(out, it)
+		outHashes = append(outHashes, u.hashes)
+	}
 	// Published in order, without waiting for each acknowledgement; an item
 	// is seen only once its publish was acknowledged.
 	done, err := p.Publisher.PublishItems(ctx, out)
 	for i, it := range out[:done] {
 		listed.Touch(outHashes[i], now)
+		if it.Verdict.Match {
+			c := p.contentOf(it)
+			c.Updated = it.UpdateOf != ""
+			if c.Updated {
+				c.ID = it.UpdateOf
+			}
+			listed.SetContent(outHashes[i][0], c)
+		}
 		res.Published++
 		p.Metrics.ItemPublished(p.Source.Name)
 		p.Metrics.ItemSeen(p.Source.Name)
@@ -305,6 +325,39 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 	}
 	return res, nil
 }
+
+// contentOf is what an alerted item said, to compare later versions with.
+func (p *Poller) contentOf(it alert.Item) Content {
+	pr := repost.Of(it.Title, it.Text)
+	return Content{ID: it.ID, Title: KeyHash(pr.Title), Sim: pr.Sim, Long: pr.Chars >= repost.Long && p.Source.List == nil}
+}
+
+// update reports whether a seen entry is an alerted one whose title or
+// text changed materially since (not only white space, punctuation or a
+// view counter), and that has had no update yet: at most one per item.
+// A list source's text is only its detail page's, read once, so only its
+// title is compared.
+func (p *Poller) update(listed *Listed, e Entry, hashes []uint64, now time.Time) (fresh, bool) {
+	old, ok := listed.ContentOf(hashes[0])
+	if !ok || old.Updated {
+		return fresh{}, false
+	}
+	text := PlainText(e.Content)
+	if text == "" {
+		text = PlainText(e.Summary)
+	}
+	cur := p.contentOf(alert.Item{Title: strings.TrimSpace(PlainText(e.Title)), Text: truncateRunes(text, maxTextRunes)})
+	material := cur.Title != old.Title || (old.Long && cur.Long && repost.Distance(cur.Sim, old.Sim) > materialDistance)
+	if !material {
+		return fresh{}, false
+	}
+	p.Logger.Info("an alerted item was corrected: publishing one update", "id", old.ID)
+	return fresh{id: old.ID, e: e, hashes: hashes}, true
+}
+
+// materialDistance is the SimHash distance from which a changed text is a
+// correction rather than a view counter or a reformatting.
+const materialDistance = 12
 
 // isRefused reports whether a detail page was refused by the guard: no
 // later poll would fetch it either.

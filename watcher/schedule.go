@@ -3,6 +3,7 @@ package watcher
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -28,29 +29,34 @@ type Job struct {
 type Scheduler struct {
 	cron   *cron.Cron
 	logger *slog.Logger
-	owner  string
+	owner  string // this replica (nats.instance) in slot claims
 
 	first    sync.WaitGroup // the polls Start runs at once, outside cron
 	stopping chan struct{}  // closed by Stop: start-up polls not begun are dropped
 	stopOnce sync.Once
 
-	mu       sync.Mutex
-	lastErrs map[string]string
-	jobs     []Job
-	entries  map[string]cron.EntryID
+	mu         sync.Mutex
+	lastErrs   map[string]string
+	jobs       []Job
+	entries    map[string]cron.EntryID
+	members    *members             // the replicas sharing the sources (lease.go)
+	unfinished map[string]time.Time // source -> slot claimed whose poll was cut short
+	claimErr   string
 }
 
 // NewScheduler returns a scheduler whose jobs poll under ctx. owner names
-// this process in poll leases.
+// this replica among those sharing the sources (nats.instance): it must be
+// unique to the process.
 func NewScheduler(logger *slog.Logger, loc *time.Location, owner string) *Scheduler {
 	cl := cronLogger{logger}
 	return &Scheduler{
-		cron:     cron.New(cron.WithLocation(loc), cron.WithLogger(cl), cron.WithChain()),
-		logger:   logger,
-		owner:    owner,
-		lastErrs: map[string]string{},
-		entries:  map[string]cron.EntryID{},
-		stopping: make(chan struct{}),
+		cron:       cron.New(cron.WithLocation(loc), cron.WithLogger(cl), cron.WithChain()),
+		logger:     logger,
+		owner:      owner,
+		lastErrs:   map[string]string{},
+		entries:    map[string]cron.EntryID{},
+		unfinished: map[string]time.Time{},
+		stopping:   make(chan struct{}),
 	}
 }
 
@@ -89,6 +95,15 @@ const (
 // these first polls are spread (startupConcurrency overall,
 // startupPerHost per host, hosts taken in turn).
 func (s *Scheduler) Start(ctx context.Context, jobs []Job) {
+	if m := s.join(ctx, jobs); m != nil {
+		// A first view of the other replicas, so that the start-up polls
+		// are shared too (claims keep them apart in any case).
+		select {
+		case <-m.ready:
+		case <-time.After(membersWait):
+		case <-ctx.Done():
+		}
+	}
 	var wrapped []cron.Job
 	for _, j := range jobs {
 		wrapped = append(wrapped, s.add(ctx, j))
@@ -162,6 +177,7 @@ func hostOf(raw string) string {
 // Add schedules more jobs on a running scheduler, each polled once right
 // away (a new source takes its baseline).
 func (s *Scheduler) Add(ctx context.Context, jobs []Job) {
+	s.join(ctx, jobs)
 	for _, j := range jobs {
 		w := s.add(ctx, j)
 		s.mu.Lock()
@@ -197,15 +213,42 @@ func (s *Scheduler) Stop() context.Context {
 	return ctx
 }
 
-// ReleaseLeases gives up the poll leases this process holds, so that after
-// a restart (or on another replica) the next poll is not skipped.
+// join starts announcing this replica and following the others, once,
+// through the lease bucket of the jobs' store; nil when there is none.
+func (s *Scheduler) join(ctx context.Context, jobs []Job) *members {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members != nil || len(jobs) == 0 || jobs[0].Poller.Store == nil {
+		return s.members
+	}
+	s.members = newMembers(s.owner, jobs[0].Poller.Store, s.logger)
+	go s.members.run(ctx, s.stopping)
+	return s.members
+}
+
+// ReleaseLeases tells the other replicas that this one stops, so that they
+// take its sources over at once, and gives back the slots whose polls
+// Stop cut short. Call it after Stop.
 func (s *Scheduler) ReleaseLeases(ctx context.Context) {
 	s.mu.Lock()
-	jobs := s.jobs
+	m := s.members
+	var jobs []Job
+	for _, j := range s.jobs {
+		if _, ok := s.unfinished[j.Poller.Source.Name]; ok {
+			jobs = append(jobs, j)
+		}
+	}
+	unfinished := maps.Clone(s.unfinished)
 	s.mu.Unlock()
 	for _, j := range jobs {
-		if err := j.Poller.Store.ReleaseLease(ctx, j.Poller.Source.Name, s.owner); err != nil {
-			j.Poller.Logger.Debug("release poll lease", "err", err)
+		name := j.Poller.Source.Name
+		if err := j.Poller.Store.Unclaim(ctx, name, unfinished[name], s.owner); err != nil {
+			j.Poller.Logger.Debug("give back poll slot", "err", err)
+		}
+	}
+	if m != nil {
+		if err := m.leave(ctx); err != nil {
+			s.logger.Debug("leave the replicas", "err", err)
 		}
 	}
 }
@@ -216,24 +259,28 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 	}
 	name := j.Poller.Source.Name
 	logger := j.Poller.Logger
+	if j.Schedule != nil {
+		// The slot is claimed at the tick, before the jitter: each tick
+		// has its own slot, however late the jitter puts its poll.
+		now := time.Now()
+		sl, ok := s.claim(ctx, j, now)
+		if !ok {
+			j.Poller.Metrics.Polled(name, "skipped", now)
+			j.Poller.CheckStale(ctx)
+			return
+		}
+		defer func() {
+			if ctx.Err() != nil { // cut short by Stop: ReleaseLeases gives it back
+				s.mu.Lock()
+				s.unfinished[name] = sl.start
+				s.mu.Unlock()
+			}
+		}()
+	}
 	if j.Jitter > 0 {
 		select {
 		case <-time.After(rand.N(j.Jitter)):
 		case <-ctx.Done():
-			return
-		}
-	}
-	if j.Schedule != nil {
-		now := time.Now()
-		next := j.Schedule.Next(now)
-		ttl := time.Duration(float64(j.Schedule.Next(next).Sub(next)) * 0.8)
-		ok, err := j.Poller.Store.Lease(ctx, name, s.owner, ttl)
-		if err != nil {
-			logger.Warn("poll lease unavailable; polling anyway", "err", err)
-		} else if !ok {
-			logger.Debug("another qualitywatch process holds this source's poll lease; skipping this tick", "owner_self", s.owner)
-			j.Poller.Metrics.Polled(name, "skipped", now)
-			j.Poller.CheckStale(ctx)
 			return
 		}
 	}
@@ -254,6 +301,65 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 	logger.Debug("polled", "not_modified", res.NotModified, "entries", res.Entries, "new", res.New,
 		"published", res.Published, "baseline", res.Baseline, "deferred", res.Deferred, "pages", res.Pages,
 		"took", time.Since(start).Round(time.Millisecond))
+}
+
+// claim decides whether this replica polls j's source in the slot of now
+// (see lease.go): it must be the source's replica, or the previous slot
+// went unclaimed, and it must win the slot's claim.
+func (s *Scheduler) claim(ctx context.Context, j Job, now time.Time) (slot, bool) {
+	name, logger := j.Poller.Source.Name, j.Poller.Logger
+	sl := slotAt(j.Schedule, now)
+	// Wait no longer than the slot can spare: a claim made late is dropped.
+	cctx, cancel := context.WithTimeout(ctx, min(claimTimeout, sl.length()/2))
+	defer cancel()
+	s.mu.Lock()
+	m := s.members
+	s.mu.Unlock()
+	if m != nil && !m.owns(name, now) {
+		taken, err := j.Poller.Store.Claimed(cctx, name, sl.prev(j.Schedule).start)
+		if err != nil || taken {
+			logger.Debug("another replica polls this source; skipping this tick", "self", s.owner)
+			return sl, false
+		}
+		logger.Debug("the previous interval went unpolled; stepping in", "self", s.owner)
+	}
+	ok, err := j.Poller.Store.Claim(cctx, name, sl.start, s.owner, 2*sl.length()+time.Second)
+	s.noteClaim(ctx, err)
+	switch {
+	case err != nil:
+		return sl, false
+	case !ok:
+		logger.Debug("another replica polled this source in this interval; skipping this tick", "self", s.owner)
+		return sl, false
+	case time.Since(now) > sl.length()/2:
+		logger.Debug("claimed this interval too late to poll in it", "took", time.Since(now).Round(time.Millisecond))
+		return sl, false
+	}
+	return sl, true
+}
+
+// noteClaim logs claims that fail, once per different error, and their
+// recovery: without a claim nothing is polled (an interval missed rather
+// than polled twice).
+func (s *Scheduler) noteClaim(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	s.mu.Lock()
+	prev := s.claimErr
+	s.claimErr = msg
+	s.mu.Unlock()
+	switch {
+	case msg == prev:
+	case err != nil:
+		s.logger.Warn("cannot claim poll slots in the lease bucket; not polling until it answers", "err", err)
+	case prev != "":
+		s.logger.Info("poll slots claimed again")
+	}
 }
 
 // logError logs a failed poll at info level when its error changes, and at

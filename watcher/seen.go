@@ -12,8 +12,9 @@ import (
 )
 
 // Store is the watcher's memory in JetStream KV: which items each source has
-// shown (the seen bucket), each source's fetch state, and poll leases. It
-// survives restarts, kill -9 included, and is shared by replicas.
+// shown (the seen bucket), each source's fetch state, and poll leases (see
+// lease.go). It survives restarts, kill -9 included, and is shared by
+// replicas.
 type Store struct {
 	seen   jetstream.KeyValue
 	state  jetstream.KeyValue // source state: never expires
@@ -118,44 +119,4 @@ func (s *Store) SaveState(ctx context.Context, source string, st SourceState) er
 		return fmt.Errorf("save source state: %w", err)
 	}
 	return nil
-}
-
-// ReleaseLease gives up the poll lease on source if owner holds it.
-func (s *Store) ReleaseLease(ctx context.Context, source, owner string) error {
-	e, err := s.leases.Get(ctx, "poll."+source)
-	if bus.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read poll lease: %w", err)
-	}
-	if string(e.Value()) != owner {
-		return nil
-	}
-	if err := s.leases.Delete(ctx, "poll."+source, jetstream.LastRevision(e.Revision())); err != nil && !bus.IsNotFound(err) {
-		return fmt.Errorf("release poll lease: %w", err)
-	}
-	return nil
-}
-
-// Lease tries to take the right to poll source for ttl. It returns false
-// when another process holds it, so replicas never poll the same source at
-// once.
-func (s *Store) Lease(ctx context.Context, source, owner string, ttl time.Duration) (bool, error) {
-	if ttl < time.Second {
-		ttl = time.Second
-	}
-	_, err := s.leases.Create(ctx, "poll."+source, []byte(owner), jetstream.KeyTTL(ttl))
-	switch {
-	case err == nil:
-		return true, nil
-	case isKeyExists(err):
-		e, gerr := s.leases.Get(ctx, "poll."+source)
-		if gerr == nil && string(e.Value()) == owner {
-			return true, nil // our own lease from the previous tick
-		}
-		return false, nil
-	default:
-		return false, fmt.Errorf("take poll lease: %w", err)
-	}
 }

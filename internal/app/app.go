@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,8 +149,8 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.conn = conn
-	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = bus.Setup(setupCtx, conn.JS, a.retention(), a.cfg.NATS.Replicas)
+	setupCtx, cancel := context.WithTimeout(ctx, bus.SetupTimeout)
+	err = bus.SetupRetrying(setupCtx, conn.JS, a.retention(), a.cfg.NATS.Replicas, a.logger)
 	cancel()
 	if err != nil {
 		return err
@@ -314,14 +313,14 @@ func (a *App) watchParts(ctx context.Context, conn *bus.Conn) (*watchParts, erro
 	if err != nil {
 		return nil, fmt.Errorf("watch.timezone: %w", err)
 	}
-	// The lease owner is the host name: stable across restarts, so a
-	// restarted process is not locked out by its own previous lease.
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = fmt.Sprintf("pid-%d", os.Getpid())
+	// This replica among those sharing the sources: nats.instance, else
+	// the host name with a random suffix (unique even on a shared host).
+	owner := a.cfg.NATS.Instance
+	if owner == "" {
+		owner = config.DefaultInstance()
 	}
 	return &watchParts{
-		store: store, pub: watcher.NewPublisher(conn.JS), loc: loc, owner: host, started: time.Now(),
+		store: store, pub: watcher.NewPublisher(conn.JS), loc: loc, owner: owner, started: time.Now(),
 		feeds: &watcher.Fetcher{
 			UserAgent: a.userAgent(),
 			MaxBytes:  a.cfg.Watch.MaxBytes,

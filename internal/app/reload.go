@@ -29,12 +29,12 @@ type runningNotifier struct {
 // delivery under its own context, so that a reload can stop it alone.
 func (d *daemon) startNotifier(ctx context.Context, n Notifier, nc config.Notifier) error {
 	var runners []*delivery.Runner
-	for _, health := range []bool{false, true} {
-		if !nc.Wants(map[bool]string{false: config.EventAlerts, true: config.EventHealth}[health]) {
+	for _, kind := range []string{config.EventAlerts, config.EventHealth, config.EventReposts} {
+		if !nc.Wants(kind) {
 			continue
 		}
 		o := n.Options
-		o.Health = health
+		o.Health, o.Reposts = kind == config.EventHealth, kind == config.EventReposts
 		r, err := delivery.New(d.conn.JS, n.Channel, o, d.a.logger, d.a.metrics)
 		if err == nil {
 			err = r.EnsureConsumer(ctx)

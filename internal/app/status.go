@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/router"
 )
 
 // status serves the status page and its JSON API:
@@ -164,6 +165,9 @@ func (s *status) recent(ctx context.Context) []recentAlert {
 		out[i].Delivered = []string{}
 		if s.delivered != nil {
 			out[i].Delivered = deliveredBy(ctx, s.delivered, s.notifier(), out[i].ID)
+		}
+		if also, err := router.LookupAlso(ctx, js, out[i].ID); err == nil && len(also) > 0 {
+			out[i].Also = also
 		}
 	}
 	return out

@@ -20,7 +20,7 @@ var webFS embed.FS
 type texts struct {
 	Title, Generated, Sources, Source, Type, State, LastOK, LastError, NextPoll, Entries, Alerts7d, Polls24h,
 	None, PollOK, PollNM, PollErr, PollSkip, AlertsPerDay, Latest, Time, AlertTitle, Regions, Categories, Terms,
-	DeliveredBy, NoAlerts, DeadLetters, Token, Reason, Replay, Drop, NoDead string
+	DeliveredBy, NoAlerts, DeadLetters, Token, Reason, Replay, Drop, NoDead, Update, AlsoBy string
 	States map[string]string
 }
 
@@ -34,6 +34,7 @@ func pageTexts(lang string) texts {
 			Latest: "Latest alerts", Time: "time", AlertTitle: "title", Regions: "regions", Categories: "categories",
 			Terms: "terms", DeliveredBy: "delivered by", NoAlerts: "no alerts yet", DeadLetters: "Dead letters",
 			Token: "token", Reason: "reason", Replay: "replay", Drop: "drop", NoDead: "no dead letters",
+			Update: "update", AlsoBy: "also published by",
 			States: map[string]string{alert.StateOK: "ok", alert.StateFailing: "failing", alert.StateStale: "stale",
 				alert.StateLayout: "layout", alert.StateBlocked: "blocked"},
 		}
@@ -46,6 +47,7 @@ func pageTexts(lang string) texts {
 		Latest: "最新预警", Time: "时间", AlertTitle: "标题", Regions: "地区", Categories: "类别",
 		Terms: "命中词", DeliveredBy: "已送达", NoAlerts: "暂无预警", DeadLetters: "投递失败（死信）",
 		Token: "令牌", Reason: "原因", Replay: "重发", Drop: "删除", NoDead: "没有死信",
+		Update: "更新", AlsoBy: "另见",
 		States: map[string]string{alert.StateOK: "正常", alert.StateFailing: "连续失败", alert.StateStale: "停滞",
 			alert.StateLayout: "版式变化", alert.StateBlocked: "被防火墙拦截"},
 	}

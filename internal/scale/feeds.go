@@ -232,10 +232,12 @@ func (f *Feeds) hook(w http.ResponseWriter, r *http.Request) {
 
 // ServerCounts are the feed server's counters.
 type ServerCounts struct {
-	Requests    int64 `json:"requests"`
-	NotModified int64 `json:"not_modified"`
-	Bodies      int64 `json:"bodies"`
-	BytesServed int64 `json:"bytes_served"`
+	// CPUSeconds is the feed server process's own CPU time (user+system).
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	Requests    int64   `json:"requests"`
+	NotModified int64   `json:"not_modified"`
+	Bodies      int64   `json:"bodies"`
+	BytesServed int64   `json:"bytes_served"`
 	// NewItems counts entries served for the first time after a feed's
 	// first (baseline) response.
 	NewItems      int64 `json:"new_items"`
@@ -246,8 +248,6 @@ type ServerCounts struct {
 // ServerStats is what the feed server saw.
 type ServerStats struct {
 	Counts ServerCounts `json:"counts"`
-	// CPUSeconds is the feed server process's own CPU time (user+system).
-	CPUSeconds float64 `json:"cpu_seconds"`
 	// FeedsPolled is how many feeds were requested at least once;
 	// StartupSpread the time from the first feed's first request to the
 	// last feed's first request.
@@ -270,7 +270,8 @@ func (f *Feeds) Stats(countsOnly bool) ServerStats {
 	cpu, _ := CPUTime()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := ServerStats{Counts: f.counts, CPUSeconds: cpu.Seconds()}
+	s := ServerStats{Counts: f.counts}
+	s.Counts.CPUSeconds = cpu.Seconds()
 	if countsOnly {
 		return s
 	}

@@ -48,9 +48,6 @@ func (s *session) recreate(ctx context.Context, from uint64) (jetstream.Consumer
 		cons, err := s.ensureConsumer(ctx, from)
 		switch {
 		case err == nil:
-			if i := cons.CachedInfo(); i != nil {
-				fmt.Printf("DBG created info delivered %+v ackfloor %+v ackpending %d\n", i.Delivered, i.AckFloor, i.NumAckPending)
-			}
 			s.pos.start(cons)
 			return cons, nil
 		case ctx.Err() != nil:

@@ -43,6 +43,10 @@ type Options struct {
 	// of alerts; each goes out as an alert with category "health" (see
 	// alert.FromHealth). Match, Exclude and Digest do not apply to them.
 	Health bool
+	// Reposts makes the runner deliver follow-ups (stream
+	// QUALITYWATCH_REPOSTS, consumer "notify-<name>-reposts"): an alert's
+	// notice published again by other sources. Match and Exclude apply.
+	Reposts bool
 
 	// clock paces quiet hours, rate, backoff and digest windows; nil is
 	// the real clock. Tests set one they can move.
@@ -110,6 +114,9 @@ func withDefaults(o Options) Options {
 
 // ConsumerName is the durable consumer of the notifier named name.
 func ConsumerName(name string) string { return "notify-" + name }
+
+// RepostsConsumerName is the durable consumer of a notifier's follow-ups.
+func RepostsConsumerName(name string) string { return "notify-" + name + "-reposts" }
 
 // HealthConsumerName is the durable consumer of a notifier's health events.
 func HealthConsumerName(name string) string { return "notify-" + name + "-health" }

@@ -51,27 +51,36 @@ func New(js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Lo
 }
 
 // digest reports whether the runner sends digests rather than each alert.
-func (r *Runner) digest() bool { return !r.o.Digest.IsZero() && !r.o.Health }
+func (r *Runner) digest() bool { return !r.o.Digest.IsZero() && !r.o.Health && !r.o.Reposts }
 
 // stream, subjects and consumerName say what the runner reads: alerts, or
 // health events.
 func (r *Runner) stream() string {
-	if r.o.Health {
+	switch {
+	case r.o.Health:
 		return bus.HealthStream
+	case r.o.Reposts:
+		return bus.RepostsStream
 	}
 	return bus.AlertsStream
 }
 
 func (r *Runner) subjects() string {
-	if r.o.Health {
+	switch {
+	case r.o.Health:
 		return bus.HealthPrefix + ".>"
+	case r.o.Reposts:
+		return bus.RepostsPrefix + ".>"
 	}
 	return bus.AlertsPrefix + ".>"
 }
 
 func (r *Runner) consumerName() string {
-	if r.o.Health {
+	switch {
+	case r.o.Health:
 		return HealthConsumerName(r.o.Name)
+	case r.o.Reposts:
+		return RepostsConsumerName(r.o.Name)
 	}
 	return ConsumerName(r.o.Name)
 }
@@ -119,9 +128,8 @@ func (r *Runner) ensureConsumer(ctx context.Context, from uint64) (jetstream.Con
 	c, err := r.js.Consumer(ctx, r.stream(), want.Durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
-		c, err = r.js.CreateConsumer(ctx, r.stream(), want)
-		if err != nil {
-			return nil, fmt.Errorf("create consumer %s: %w", want.Durable, err)
+		if c, err = r.createConsumer(ctx, want); err != nil {
+			return nil, err
 		}
 		if from > 0 {
 			r.log.Info("consumer created", "consumer", want.Durable, "deliver", "from", "seq", from)
@@ -150,6 +158,41 @@ func (r *Runner) ensureConsumer(ctx context.Context, from uint64) (jetstream.Con
 	}
 	return c, nil
 }
+
+// createConsumer creates the durable consumer want describes. A durable
+// created right after one of the same name was deleted can come up with the
+// deleted one's state, which the server removes from its store only
+// afterwards: an alert shown as delivered and awaiting an ack that will
+// never come, which (with MaxAckPending 1) holds every later alert until
+// AckWait runs out. A consumer just created has delivered nothing; one that
+// says otherwise is deleted and created again, a few times.
+func (r *Runner) createConsumer(ctx context.Context, want jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	for try, wait := 1, pullRetry; ; try, wait = try+1, 2*wait {
+		c, err := r.js.CreateConsumer(ctx, r.stream(), want)
+		if err != nil {
+			return nil, fmt.Errorf("create consumer %s: %w", want.Durable, err)
+		}
+		info := c.CachedInfo()
+		if info == nil || (info.Delivered.Consumer == 0 && info.NumAckPending == 0) {
+			return c, nil
+		}
+		if try == staleTries {
+			return nil, fmt.Errorf("create consumer %s: it keeps the state of a deleted one (delivered up to %d, %d awaiting ack)",
+				want.Durable, info.Delivered.Stream, info.NumAckPending)
+		}
+		r.log.Warn("consumer created with a deleted one's state, creating it again",
+			"consumer", want.Durable, "delivered_seq", info.Delivered.Stream, "ack_pending", info.NumAckPending)
+		if err := r.js.DeleteConsumer(ctx, r.stream(), want.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, fmt.Errorf("delete stale consumer %s: %w", want.Durable, err)
+		}
+		if _, ok := sleep(ctx, wait); !ok {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// staleTries bounds createConsumer's attempts.
+const staleTries = 5
 
 // Run delivers until ctx is cancelled, then stops pulling, lets an in-flight
 // Notify finish within ShutdownGrace, naks what it still holds and returns

@@ -3,6 +3,7 @@ package message
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
@@ -47,6 +48,7 @@ func (r *Renderer) Data(esc func(string) string, alerts ...alert.Alert) Data {
 	if esc == nil {
 		esc = OneLine
 	}
+	alerts = r.Headlines(alerts)
 	d := Data{
 		Locale: r.locale,
 		Digest: len(alerts) > 1,
@@ -99,6 +101,7 @@ const (
 // "Quality announcements (N)" in English).
 func (r *Renderer) Title(alerts ...alert.Alert) string {
 	l := r.Labels()
+	alerts = r.Headlines(alerts)
 	switch {
 	case len(alerts) == 1:
 		return l.Alert + l.Colon + OneLine(alerts[0].Title)
@@ -107,6 +110,38 @@ func (r *Renderer) Title(alerts ...alert.Alert) string {
 	default:
 		return fmt.Sprintf("%s（%d 条）", l.Digest, len(alerts))
 	}
+}
+
+// Headlines returns alerts with each title as the reader should see it: a
+// health event's sentence in the renderer's locale, "更新：" ("Update: ")
+// before an alert that revises an earlier one, "另见：" ("Also published:")
+// before a follow-up naming the other sources that published the notice.
+func (r *Renderer) Headlines(alerts []alert.Alert) []alert.Alert {
+	out := make([]alert.Alert, len(alerts))
+	for i, a := range alerts {
+		switch {
+		case a.Health != nil:
+			a.Title = a.Health.Text(r.locale)
+		case a.AlsoOf != "" && len(a.Also) > 0:
+			var srcs []string
+			for _, x := range a.Also {
+				srcs = append(srcs, x.Source)
+			}
+			if r.locale == LocaleEN {
+				a.Title = "Also published by " + strings.Join(srcs, ", ") + ": " + a.Title
+			} else {
+				a.Title = "另见（" + strings.Join(srcs, "、") + " 也发布了）：" + a.Title
+			}
+		case a.UpdateOf != "":
+			if r.locale == LocaleEN {
+				a.Title = "Update: " + a.Title
+			} else {
+				a.Title = "更新：" + a.Title
+			}
+		}
+		out[i] = a
+	}
+	return out
 }
 
 func mapStrings(in []string, f func(string) string) []string {

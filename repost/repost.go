@@ -1,0 +1,163 @@
+// Package repost tells when two notices are the same notice published
+// twice: the province's sampling notice reposted by a city bureau with
+// "转发：" in front, and again by a district with its own boilerplate. It is
+// pure and deterministic; the router keeps the index of recent alerts.
+//
+// A notice is reduced to a Print:
+//
+//  1. its title, normalised (traditional to simplified, full-width to
+//     half-width, pinyin notes dropped) and stripped of repost prefixes
+//     (转发：, 转载, 【…】, [转]) and of white space and punctuation;
+//  2. the numbers in its title (第5期, 2026年, 12批次): notices that differ
+//     only in an issue number are different notices;
+//  3. a 64-bit SimHash of the character 3-grams of its title and text.
+//
+// Two prints are the same notice when their title numbers are equal and
+// either their stripped titles are equal (and, when both texts are long
+// enough to compare, their SimHashes at most SameTitleDistance bits apart),
+// or, with different titles, both texts are long (Long) and their SimHashes
+// at most MaxDistance bits apart.
+// Precision matters more than recall: a missed repost is one extra alert; a
+// false merge is a lost one.
+package repost
+
+import (
+	"hash/fnv"
+	"math/bits"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/qualitywatch/qualitywatch/classifier"
+)
+
+// MaxDistance is the most SimHash bits by which two notices with different
+// titles may differ and still be one notice; SameTitleDistance, the most for
+// two with the same title (a repost's boilerplate moves its SimHash by 5 to
+// 10 bits; unrelated texts differ by about 32).
+const (
+	MaxDistance       = 3
+	SameTitleDistance = 16
+)
+
+// Long is the number of characters of normalised text from which texts are
+// compared; shorter items (a list page's title alone) must have equal
+// titles.
+const Long = 120
+
+// Print is what a notice is compared by.
+type Print struct {
+	Title   string   `json:"title"`   // normalised and stripped
+	Numbers []string `json:"numbers"` // in the title, in order
+	Sim     uint64   `json:"sim"`     // SimHash of title and text
+	Chars   int      `json:"chars"`   // normalised characters of text
+}
+
+// prefixes are what reposting sites put before a title.
+var prefixes = regexp.MustCompile(`^(?:\s*(?:转发|转载|转|转自|摘自|来源|重要|通知|公告|最新)\s*[：:]?\s*|\s*[【\[（(][^】\]）)]{0,12}[】\]）)]\s*)+`)
+
+var numbers = regexp.MustCompile(`\d+(?:\.\d+)?`)
+
+// Of computes the print of a notice.
+func Of(title, text string) Print {
+	t := classifier.Normalize(title)
+	t = prefixes.ReplaceAllString(t, "")
+	p := Print{Title: squeeze(t), Numbers: numbers.FindAllString(t, -1)}
+	body := squeeze(classifier.Normalize(text))
+	p.Chars = len([]rune(body))
+	p.Sim = simhash(p.Title + body)
+	return p
+}
+
+// squeeze keeps letters and digits: white space, punctuation and symbols
+// are what reposts change.
+func squeeze(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+}
+
+// simhash is the 64-bit SimHash of the character 3-grams of s.
+func simhash(s string) uint64 {
+	r := []rune(s)
+	var v [64]int
+	h := fnv.New64a()
+	n := 0
+	for i := 0; i+3 <= len(r); i++ {
+		h.Reset()
+		_, _ = h.Write([]byte(string(r[i : i+3])))
+		x := h.Sum64()
+		for b := range 64 {
+			if x&(1<<b) != 0 {
+				v[b]++
+			} else {
+				v[b]--
+			}
+		}
+		n++
+	}
+	if n == 0 {
+		h.Reset()
+		_, _ = h.Write([]byte(s))
+		return h.Sum64()
+	}
+	var out uint64
+	for b := range 64 {
+		if v[b] > 0 {
+			out |= 1 << b
+		}
+	}
+	return out
+}
+
+// Distance is the number of bits two SimHashes differ by.
+func Distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// Same reports whether two prints are the same notice.
+func Same(a, b Print) bool {
+	if !slices.Equal(a.Numbers, b.Numbers) || a.Title == "" || b.Title == "" {
+		return false
+	}
+	long := a.Chars >= Long && b.Chars >= Long
+	if a.Title == b.Title {
+		return !long || Distance(a.Sim, b.Sim) <= SameTitleDistance
+	}
+	return long && Distance(a.Sim, b.Sim) <= MaxDistance
+}
+
+// correction matches the words that make a notice a correction or a
+// withdrawal of an earlier one.
+var correction = regexp.MustCompile(`更正|勘误|撤销|撤回|作废|废止`)
+
+// Corrects reports whether a notice's title announces a correction or a
+// withdrawal, and returns the title with those words taken out, to look the
+// earlier notice up by.
+func Corrects(title string) (rest string, ok bool) {
+	t := classifier.Normalize(title)
+	if !correction.MatchString(t) {
+		return "", false
+	}
+	t = correction.ReplaceAllString(t, "")
+	for _, w := range []string{"关于", "的公告", "的通告", "的通知", "的声明", "公告", "通告", "通知", "声明"} {
+		t = strings.ReplaceAll(t, w, "")
+	}
+	return squeeze(t), true
+}
+
+// Refers reports whether a correction's remaining title (see Corrects)
+// names the notice with the print p: its stripped title contains it, or
+// the other way round, with at least 8 characters in common.
+func Refers(rest string, p Print) bool {
+	core := p.Title
+	for _, w := range []string{"关于", "的公告", "的通告", "的通知", "公告", "通告", "通知"} {
+		core = strings.ReplaceAll(core, w, "")
+	}
+	if len([]rune(rest)) < 8 || len([]rune(core)) < 8 {
+		return false
+	}
+	return strings.Contains(rest, core) || strings.Contains(core, rest)
+}

@@ -1,0 +1,189 @@
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/repost"
+)
+
+// Record is a recent alert as the repost index keeps it (in
+// QUALITYWATCH_RECENT, for bus.RepostWindow): enough to recognise the same
+// notice published again, and the copies found so far.
+type Record struct {
+	ID       string       `json:"id"`
+	Source   string       `json:"source"`
+	Link     string       `json:"link"`
+	Title    string       `json:"title"`
+	Detected time.Time    `json:"detected"`
+	Regions  []string     `json:"regions"`
+	Print    repost.Print `json:"print"`
+	Also     []alert.Also `json:"also,omitempty"`
+}
+
+// RecordKey is the key of an alert's record.
+func RecordKey(alertID string) string {
+	h := sha256.Sum256([]byte(alertID))
+	return "a." + hex.EncodeToString(h[:16])
+}
+
+// recent is the index of recent alerts, mirrored in memory from the bucket
+// (a watch keeps every replica's router in step).
+type recent struct {
+	kv jetstream.KeyValue
+
+	mu    sync.Mutex
+	byKey map[string]*Record
+}
+
+// openRecent loads the index and keeps it in step with the bucket until
+// ctx ends.
+func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
+	kv, err := js.KeyValue(ctx, bus.RecentBucket)
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bus.RecentBucket, err)
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", bus.RecentBucket, err)
+	}
+	r := &recent{kv: kv, byKey: map[string]*Record{}}
+	loaded := make(chan struct{})
+	go func() {
+		defer func() { _ = w.Stop() }()
+		first := true
+		for e := range w.Updates() {
+			if e == nil {
+				if first {
+					close(loaded)
+					first = false
+				}
+				continue
+			}
+			r.apply(e)
+		}
+		if first {
+			close(loaded)
+		}
+	}()
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return r, nil
+}
+
+func (r *recent) apply(e jetstream.KeyValueEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(r.byKey, e.Key())
+		return
+	}
+	var rec Record
+	if json.Unmarshal(e.Value(), &rec) == nil {
+		r.byKey[e.Key()] = &rec
+	}
+}
+
+// find returns the most recent alert, other than id, that print p is the
+// same notice as.
+func (r *recent) find(p repost.Print, id string, now time.Time) *Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var best *Record
+	for k, rec := range r.byKey {
+		if now.Sub(rec.Detected) > bus.RepostWindow {
+			delete(r.byKey, k)
+			continue
+		}
+		if rec.ID == id || !repost.Same(rec.Print, p) {
+			continue
+		}
+		if best == nil || rec.Detected.After(best.Detected) {
+			best = rec
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	c := *best
+	c.Regions, c.Also = slices.Clone(best.Regions), slices.Clone(best.Also)
+	return &c
+}
+
+// corrected returns the recent alert a correction's title names (see
+// repost.Corrects).
+func (r *recent) corrected(rest, id string) *Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var best *Record
+	for _, rec := range r.byKey {
+		if rec.ID != id && repost.Refers(rest, rec.Print) && (best == nil || rec.Detected.After(best.Detected)) {
+			best = rec
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	c := *best
+	return &c
+}
+
+// get returns the record of an alert, if it is recent.
+func (r *recent) get(id string) *Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.byKey[RecordKey(id)]
+	if rec == nil {
+		return nil
+	}
+	c := *rec
+	return &c
+}
+
+// put stores a record.
+func (r *recent) put(ctx context.Context, rec *Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	if _, err := r.kv.Put(ctx, RecordKey(rec.ID), b); err != nil {
+		return fmt.Errorf("save record of %s: %w", rec.ID, err)
+	}
+	r.mu.Lock()
+	r.byKey[RecordKey(rec.ID)] = rec
+	r.mu.Unlock()
+	return nil
+}
+
+// LookupAlso reads the copies recorded for an alert, for the status API.
+func LookupAlso(ctx context.Context, js jetstream.JetStream, alertID string) ([]alert.Also, error) {
+	kv, err := js.KeyValue(ctx, bus.RecentBucket)
+	if err != nil {
+		return nil, err
+	}
+	e, err := kv.Get(ctx, RecordKey(alertID))
+	if bus.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec Record
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return nil, err
+	}
+	return rec.Also, nil
+}

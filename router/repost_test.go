@@ -1,0 +1,118 @@
+package router_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/internal/natstest"
+	"github.com/qualitywatch/qualitywatch/router"
+)
+
+const body = "根据《中华人民共和国食品安全法》及其实施条例等有关规定，山东省市场监督管理局组织食品安全监督抽检，抽取粮食加工品、食用油、油脂及其制品、调味品、肉制品、乳制品等18大类食品757批次样品，根据食品安全国家标准检验和判定，抽样检验合格755批次、不合格2批次。不合格产品涉及菌落总数超标、铝的残留量超标等问题。"
+
+func matched(id, source, title, text string, regions ...string) alert.Item {
+	return alert.Item{Schema: alert.ItemSchema, ID: id, Source: source, Title: title, Text: text,
+		Link: "http://" + source + ".example/" + strings.TrimPrefix(id, "link:"), Fetched: "2026-12-01T00:00:00Z",
+		Verdict: alert.Verdict{Match: true, Score: 0.9, Categories: []string{"sampling"}, Regions: regions,
+			Terms: []alert.Term{{Term: "抽检", Category: "sampling", Count: 2}}}}
+}
+
+func messages(t *testing.T, js jetstream.JetStream, stream string) []alert.Alert {
+	t.Helper()
+	s, err := js.Stream(t.Context(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []alert.Alert
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := alert.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// drained waits until the router has settled every item.
+func drained(t *testing.T, js jetstream.JetStream, items int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := js.Consumer(t.Context(), bus.ItemsStream, router.ConsumerName)
+		if err == nil {
+			if info, err := c.Info(t.Context()); err == nil && info.AckFloor.Stream >= uint64(items) && info.NumAckPending == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the router did not settle every item")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestOneNoticeOneAlert(t *testing.T) {
+	conn := natstest.Start(t, "")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = router.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx) }()
+
+	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
+	items := []alert.Item{
+		matched("link:p/5", "province", title, body, "shandong"),
+		matched("link:c/5", "weifang", "转发："+title, "来源：潍坊市市场监督管理局 "+body+" 责任编辑：王某", "weifang"),
+		matched("link:d/5", "kuiwen", "【转载】"+title, body+"（奎文区市场监管局转发）", "weifang", "kuiwen"),
+		// The next issue, near-identical wording: a notice of its own.
+		matched("link:p/6", "province", strings.Replace(title, "第5期", "第6期", 1), strings.Replace(body, "757", "802", 1), "shandong"),
+		// A correction naming the first.
+		matched("link:p/5c", "province", "关于更正"+title, "原通告中一处批次数有误，现更正如下。", "shandong"),
+	}
+	for _, it := range items {
+		publishItem(t, conn.JS, it)
+	}
+	drained(t, conn.JS, len(items))
+
+	alerts := messages(t, conn.JS, bus.AlertsStream)
+	var ids []string
+	for _, a := range alerts {
+		ids = append(ids, a.ID)
+	}
+	if strings.Join(ids, " ") != "link:p/5 link:p/6 link:p/5c" {
+		t.Fatalf("alerts %v: want the first copy, the next issue and the correction", ids)
+	}
+	if alerts[2].UpdateOf != "link:p/5" {
+		t.Errorf("the correction's update_of = %q, want link:p/5", alerts[2].UpdateOf)
+	}
+	follow := messages(t, conn.JS, bus.RepostsStream)
+	if len(follow) != 2 {
+		t.Fatalf("%d follow-ups, want 2", len(follow))
+	}
+	last := follow[1]
+	if last.AlsoOf != "link:p/5" || len(last.Also) != 2 || last.Also[0].Source != "weifang" || last.Also[1].Source != "kuiwen" {
+		t.Errorf("follow-up %+v: want the first alert with both copies", last)
+	}
+	if strings.Join(last.Regions, ",") != "shandong,weifang,kuiwen" {
+		t.Errorf("regions %v: want the union of the copies'", last.Regions)
+	}
+	also, err := router.LookupAlso(t.Context(), conn.JS, "link:p/5")
+	if err != nil || len(also) != 2 {
+		t.Errorf("recorded copies: %v %v", also, err)
+	}
+}
