@@ -15,6 +15,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/classifier/region"
+	"github.com/qualitywatch/qualitywatch/notifier/delivery"
 )
 
 // health answers /healthz and /readyz.
@@ -132,8 +133,9 @@ func (a *App) statusPage() (*status, error) {
 			}
 			return names
 		},
-		replay: a.replayDeadLetter,
-		drop:   a.dropDeadLetter,
+		replay:    a.replayDeadLetter,
+		drop:      a.dropDeadLetter,
+		delivered: a.deliveredMark,
 	}, nil
 }
 
@@ -153,32 +155,35 @@ func (a *App) dropDeadLetter(ctx context.Context, notifier string, seq uint64) e
 	return nil
 }
 
-// replayDeadLetter sends one of a notifier's dead letters again and removes
-// it once the target accepted it.
+// replayDeadLetter sends one of a notifier's dead letters again, as
+// `qualitywatch replay` does, and removes it once the target accepted it.
 func (a *App) replayDeadLetter(ctx context.Context, name string, seq uint64) error {
 	c := a.conn.Load()
 	if c == nil {
 		return errors.New("not connected to NATS yet")
 	}
-	st, m, err := deadLetterMsg(ctx, c.JS, name, seq)
-	if err != nil {
-		return err
-	}
-	al, err := alert.Decode(m.Data)
-	if err != nil {
-		return fmt.Errorf("dead letter %d: %w", seq, err)
-	}
 	for _, n := range a.notifierList() {
 		if n.Name != name {
 			continue
 		}
-		if err := n.Channel.Notify(ctx, al); err != nil {
-			return fmt.Errorf("notifier %s: %w", name, err)
+		err := delivery.ReplayOne(ctx, c.JS, n.Channel, n.Options, seq, a.logger)
+		if errors.Is(err, delivery.ErrNoDeadLetter) {
+			return fmt.Errorf("%w: %s has no dead letter %d", errNoDeadLetter, name, seq)
 		}
-		if err := st.DeleteMsg(ctx, seq); err != nil {
-			return fmt.Errorf("delete dead letter %d: %w", seq, err)
+		if err != nil {
+			return fmt.Errorf("notifier %s: %w", name, err)
 		}
 		return nil
 	}
 	return fmt.Errorf("%w: no notifier %s", errNoDeadLetter, name)
+}
+
+// deliveredMark reports whether a notifier delivered an alert.
+func (a *App) deliveredMark(ctx context.Context, notifier, alertID string) bool {
+	c := a.conn.Load()
+	if c == nil {
+		return false
+	}
+	ok, err := delivery.Delivered(ctx, c.JS, notifier, alertID)
+	return err == nil && ok
 }

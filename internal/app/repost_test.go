@@ -160,8 +160,9 @@ notifiers:
 	// The status API lists the copies.
 	var api struct {
 		Alerts []struct {
-			ID   string
-			Also []alert.Also
+			ID        string
+			Also      []alert.Also
+			Delivered []string
 		}
 	}
 	if err := getJSON(t, base+"/api/v1/alerts", &api); err != nil {
@@ -170,6 +171,9 @@ notifiers:
 	for _, al := range api.Alerts {
 		if al.ID == got[0].ID && len(al.Also) != 2 {
 			t.Errorf("status API lists %d copies of the notice, want 2", len(al.Also))
+		}
+		if al.ID == got[0].ID && strings.Join(al.Delivered, ",") != "follow,hook" {
+			t.Errorf("status API says the notice was delivered by %v, want follow and hook", al.Delivered)
 		}
 	}
 	// The opted-in notifier got the follow-ups, the last naming both copies.

@@ -38,25 +38,11 @@ func Replay(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, na
 // replayAttempts times and waiting at most maxReplayWait between tries.
 // Its errors do not name the notifier: the caller does.
 func ReplayWith(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Logger) (sent int, err error) {
-	if err := ValidateOptions(o); err != nil {
+	rp, err := newReplayer(ctx, js, n, o, logger)
+	if err != nil {
 		return 0, err
 	}
-	o = withDefaults(o)
-	o.QuietHours = rhythm.Window{}
-	o.MaxAttempts = replayAttempts
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	log := logger.With("notifier", o.Name)
-	rp := &replayer{log: log, now: o.clock.Now, sender: newSender(n, o, log, noMetrics{})}
-	rp.sender.maxWait = maxReplayWait
-	if rp.stream, err = js.Stream(ctx, bus.DeadLetterStream); err != nil {
-		return 0, fmt.Errorf("dead-letter stream: %w", err)
-	}
-	if rp.st, err = openState(ctx, js, o.Name); err != nil {
-		return 0, err
-	}
-	subject := bus.DeadLetterSubject(o.Name)
+	subject := bus.DeadLetterSubject(rp.name)
 	var errs []error
 	for seq := uint64(1); ; {
 		m, err := rp.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
@@ -84,7 +70,64 @@ func ReplayWith(ctx context.Context, js jetstream.JetStream, n notifier.Notifier
 	return sent, errors.Join(errs...)
 }
 
+// ErrNoDeadLetter is a sequence number that is not one of the notifier's
+// dead letters.
+var ErrNoDeadLetter = errors.New("no such dead letter")
+
+// ReplayOne sends one dead letter (by its stream sequence) again, as
+// ReplayWith sends each: it is removed once the target accepted it (or when
+// it was delivered already), kept when the target still refuses it.
+func ReplayOne(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, o Options, seq uint64, logger *slog.Logger) error {
+	rp, err := newReplayer(ctx, js, n, o, logger)
+	if err != nil {
+		return err
+	}
+	m, err := rp.stream.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && m.Subject != bus.DeadLetterSubject(rp.name)) {
+		return fmt.Errorf("%w: %d", ErrNoDeadLetter, seq)
+	}
+	if err != nil {
+		return fmt.Errorf("read dead letter %d: %w", seq, err)
+	}
+	_, err = rp.one(ctx, m)
+	return err
+}
+
+// Delivered reports whether the notifier named name delivered the alert
+// (its delivered mark is in the state bucket).
+func Delivered(ctx context.Context, js jetstream.JetStream, name, alertID string) (bool, error) {
+	st, err := openState(ctx, js, name)
+	if err != nil {
+		return false, err
+	}
+	return st.delivered(ctx, alertID)
+}
+
+func newReplayer(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Logger) (*replayer, error) {
+	if err := ValidateOptions(o); err != nil {
+		return nil, err
+	}
+	o = withDefaults(o)
+	o.QuietHours = rhythm.Window{}
+	o.MaxAttempts = replayAttempts
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	log := logger.With("notifier", o.Name)
+	rp := &replayer{name: o.Name, log: log, now: o.clock.Now, sender: newSender(n, o, log, noMetrics{})}
+	rp.sender.maxWait = maxReplayWait
+	var err error
+	if rp.stream, err = js.Stream(ctx, bus.DeadLetterStream); err != nil {
+		return nil, fmt.Errorf("dead-letter stream: %w", err)
+	}
+	if rp.st, err = openState(ctx, js, o.Name); err != nil {
+		return nil, err
+	}
+	return rp, nil
+}
+
 type replayer struct {
+	name   string
 	log    *slog.Logger
 	now    func() time.Time
 	sender *sender
