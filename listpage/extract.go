@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // Entry is one entry of a list page.
@@ -39,13 +41,13 @@ type Page struct {
 
 // Options are what extraction needs besides the page.
 type Options struct {
-	Location *time.Location // zone of dates that name none; nil: UTC+8
+	Location *time.Location // zone of dates that name none; nil: China (rhythm.China)
 	Now      time.Time      // for years left out and dates in the future; zero: time.Now()
 }
 
 func (o Options) loc() *time.Location {
 	if o.Location == nil {
-		return time.FixedZone("CST", 8*60*60)
+		return rhythm.China()
 	}
 	return o.Location
 }

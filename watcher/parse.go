@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 // Entry is one item of a feed, its text in UTF-8. Title is plain text;
@@ -45,8 +47,8 @@ func Parse(body []byte, contentType string) (Feed, error) {
 	return ParseIn(body, contentType, chinaStandardTime())
 }
 
-// chinaStandardTime is UTC+8, the zone of the sites this program watches.
-func chinaStandardTime() *time.Location { return time.FixedZone("CST", 8*60*60) }
+// chinaStandardTime is the zone of the sites this program watches.
+func chinaStandardTime() *time.Location { return rhythm.China() }
 
 // zoneSuffix recognises a date string that ends with a zone.
 var zoneSuffix = regexp.MustCompile(`(?i)(z|[+-]\d{2}:?\d{2}|\b(gmt|utc|ut|[a-z]{1,2}[sd]t|cst|hkt|jst|sgt)\b)\s*$`)

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/listpage"
-	"github.com/qualitywatch/qualitywatch/repost"
 )
 
 // Classifier judges an item; the watcher attaches the verdict to every item
@@ -79,9 +76,6 @@ type Poller struct {
 
 	listed *Listed // the seen-store value as last read or written
 }
-
-// maxTextRunes bounds the text attached to an item and classified.
-const maxTextRunes = 20000
 
 // Poll runs one poll. Items are marked seen only after their publish was
 // acknowledged, and the feed's validators are saved only when every new
@@ -190,14 +184,6 @@ func (p *Poller) poll(ctx context.Context, st *SourceState, now time.Time) (Resu
 func (p *Poller) reader() *Reader {
 	return &Reader{Source: p.Source, Fetcher: p.Fetcher, Location: p.Location, Logger: p.Logger}
 }
-
-// maxDetailAttempts is how many polls try an entry's detail page before
-// the entry is published with what the list gave.
-const maxDetailAttempts = 3
-
-// detailWorkers bounds the detail pages fetched at once by one poll (the
-// per-host limit applies on top).
-const detailWorkers = 4
 
 // fresh is a new entry of this poll.
 type fresh struct {
@@ -326,69 +312,6 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 	return res, nil
 }
 
-// contentOf is what an alerted item said, to compare later versions with.
-func (p *Poller) contentOf(it alert.Item) Content {
-	pr := repost.Of(it.Title, it.Text)
-	return Content{ID: it.ID, Title: KeyHash(pr.Title), Sim: pr.Sim, Long: pr.Chars >= repost.Long && p.Source.List == nil}
-}
-
-// update reports whether a seen entry is an alerted one whose title or
-// text changed materially since (not only white space, punctuation or a
-// view counter), and that has had no update yet: at most one per item.
-// A list source's text is only its detail page's, read once, so only its
-// title is compared.
-func (p *Poller) update(listed *Listed, e Entry, hashes []uint64, now time.Time) (fresh, bool) {
-	old, ok := listed.ContentOf(hashes[0])
-	if !ok || old.Updated {
-		return fresh{}, false
-	}
-	text := PlainText(e.Content)
-	if text == "" {
-		text = PlainText(e.Summary)
-	}
-	cur := p.contentOf(alert.Item{Title: strings.TrimSpace(PlainText(e.Title)), Text: truncateRunes(text, maxTextRunes)})
-	material := cur.Title != old.Title || (old.Long && cur.Long && repost.Distance(cur.Sim, old.Sim) > materialDistance)
-	if !material {
-		return fresh{}, false
-	}
-	p.Logger.Info("an alerted item was corrected: publishing one update", "id", old.ID)
-	return fresh{id: old.ID, e: e, hashes: hashes}, true
-}
-
-// materialDistance is the SimHash distance from which a changed text is a
-// correction rather than a view counter or a reformatting.
-const materialDistance = 12
-
-// isRefused reports whether a detail page was refused by the guard: no
-// later poll would fetch it either.
-func isRefused(err error) bool {
-	var re *RefusedError
-	return errors.As(err, &re)
-}
-
-// fetchDetails completes each new entry from its own page, a few at a
-// time; a failure is kept in the entry's err.
-func (p *Poller) fetchDetails(ctx context.Context, r *Reader, news []fresh, now time.Time) {
-	if p.Source.List == nil || p.Source.List.Detail == nil {
-		return
-	}
-	sem := make(chan struct{}, detailWorkers)
-	var wg sync.WaitGroup
-	for i := range news {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				news[i].err = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			news[i].e, news[i].err = r.Detail(ctx, news[i].e, now)
-		})
-	}
-	wg.Wait()
-}
-
 // oldestFirst orders entries by publication date when every entry has one,
 // else reverses the feed's order (feeds list newest first).
 func oldestFirst(in []Entry) []Entry {
@@ -400,55 +323,6 @@ func oldestFirst(in []Entry) []Entry {
 	}
 	slices.SortStableFunc(entries, func(a, b Entry) int { return a.Published.Compare(b.Published) })
 	return entries
-}
-
-// BuildItem turns a feed entry into the item published on the items stream,
-// classified by c.
-func BuildItem(source string, e Entry, id string, now time.Time, c Classifier) alert.Item {
-	text := PlainText(e.Content)
-	if text == "" {
-		text = PlainText(e.Summary)
-	}
-	text = truncateRunes(text, maxTextRunes)
-	title := strings.TrimSpace(PlainText(e.Title))
-	it := alert.Item{
-		Schema:  alert.ItemSchema,
-		ID:      id,
-		Source:  source,
-		Title:   title,
-		Link:    strings.TrimSpace(e.Link),
-		Fetched: now.UTC().Format(time.RFC3339),
-		Summary: Summary(e, 280),
-		Text:    text,
-	}
-	if !e.Published.IsZero() {
-		it.Published = e.Published.UTC().Format(time.RFC3339)
-	}
-	it.Verdict = c.Classify(title, text)
-	return it
-}
-
-// ItemID is the item's stable identity as published. An identity that is
-// only meaningful inside one feed (a bare guid such as "1234") is qualified
-// with the source name; a URL or a link is global, so the same article in
-// two feeds is one item.
-func ItemID(source string, e Entry) string {
-	id := Identity(e)
-	if g, ok := strings.CutPrefix(id, "guid:"); ok && !strings.Contains(g, "://") {
-		return source + "/" + id
-	}
-	return id
-}
-
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 func (p *Poller) fail(now time.Time, err error) error {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/rhythm"
 )
 
 //go:embed templates/*.tmpl
@@ -58,7 +59,7 @@ func NewRenderer(opts Options) (*Renderer, error) {
 		r.categories = defaultCategories{}
 	}
 	if r.loc == nil {
-		r.loc = time.FixedZone("CST", 8*60*60)
+		r.loc = rhythm.China()
 	}
 	switch opts.Locale {
 	case "":
