@@ -139,6 +139,7 @@ func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep
 		{Name: AlertsStream, Subjects: []string{AlertsPrefix + ".>"}, MaxAge: ret.Alerts},
 		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ".>"}, MaxAge: ret.DeadLetter},
 		{Name: HealthStream, Subjects: []string{HealthPrefix + ".>"}, MaxAge: ret.Alerts},
+		{Name: RepostsStream, Subjects: []string{RepostsPrefix + ".>"}, MaxAge: ret.Alerts},
 	}
 	var steps []setupStep
 	for _, sc := range streams {
@@ -158,6 +159,8 @@ func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep
 		// Delivered marks and digest windows need to outlive only the alerts
 		// they refer to.
 		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1, TTL: ret.Alerts},
+		// Recent alerts and their prints, to recognise reposts.
+		{Bucket: RecentBucket, Description: "qualitywatch: recent alerts for recognising reposts", History: 1, TTL: RepostWindow},
 		// Poll slot claims and replicas' announcements, each with its own
 		// TTL (watcher/lease.go).
 		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},

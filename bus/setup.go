@@ -16,17 +16,22 @@ import (
 // replicated streams.
 const SetupTimeout = 60 * time.Second
 
-// setupAttempt bounds one create or update: nats-server may drop its reply
-// to one of several identical creates made at once, which then waits for
-// nothing.
-const setupAttempt = 5 * time.Second
+// setupAttempt bounds the first create or update of a stream or bucket,
+// and each further attempt gets as much more, up to maxSetupAttempt:
+// nats-server may drop its reply to one of several identical creates made
+// at once, which would otherwise wait for nothing. Creating again what was
+// created is harmless.
+const (
+	setupAttempt    = 2 * time.Second
+	maxSetupAttempt = 10 * time.Second
+)
 
 // SetupRetrying is Setup for replicas started together on a fresh cluster:
 // each stream and bucket is created or updated with a bounded wait per
-// attempt, and tried again with backoff (up to 4s between tries) until it
-// succeeds, the error is one no wait can cure (a replicated stream on a
-// single server, an invalid config), or ctx ends. A retry is logged when
-// its error changes.
+// attempt (setupAttempt), and tried again with backoff (up to 4s between
+// tries) until it succeeds, the error is one no wait can cure (a replicated
+// stream on a single server, an invalid config), or ctx ends. A retry is
+// logged when its error changes.
 func SetupRetrying(ctx context.Context, js jetstream.JetStream, ret Retention, replicas int, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -44,7 +49,7 @@ func retrying(ctx context.Context, logger *slog.Logger, what string, do func(con
 	wait := 250 * time.Millisecond
 	var last string
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, setupAttempt)
+		actx, cancel := context.WithTimeout(ctx, min(time.Duration(attempt)*setupAttempt, maxSetupAttempt))
 		err := do(actx)
 		cancel()
 		switch {

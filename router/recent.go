@@ -141,18 +141,6 @@ func (r *recent) corrected(rest, id string) *Record {
 	return &c
 }
 
-// get returns the record of an alert, if it is recent.
-func (r *recent) get(id string) *Record {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rec := r.byKey[RecordKey(id)]
-	if rec == nil {
-		return nil
-	}
-	c := *rec
-	return &c
-}
-
 // put stores a record.
 func (r *recent) put(ctx context.Context, rec *Record) error {
 	b, err := json.Marshal(rec)

@@ -70,7 +70,7 @@ func Build(cfg *config.Config, logger *slog.Logger, stdout io.Writer, version st
 	if err := checkCategories(cfg, cls.Categories()); err != nil {
 		return nil, err
 	}
-	ns, err := buildNotifiers(cfg, stdout)
+	ns, err := buildNotifiers(cfg, stdout, cls.Vocabulary())
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/notifier"
@@ -33,16 +30,26 @@ type Notifier struct {
 	index   int // in cfg.Notifiers
 }
 
-// runner is the durable consumer that delivers this notifier's alerts.
-func (n Notifier) runner(js jetstream.JetStream, logger *slog.Logger, m delivery.Metrics) (*delivery.Runner, error) {
-	return delivery.New(js, n.Channel, n.Options, logger, m)
-}
-
 // BuildNotifier constructs the idx-th notifier of cfg.
 func BuildNotifier(cfg *config.Config, idx int, stdout io.Writer) (Notifier, error) {
+	return buildNotifier(cfg, idx, stdout, vocabularyOf(cfg))
+}
+
+// vocabularyOf is the vocabulary cfg puts in force, for naming its
+// categories in messages (nil: the embedded one's names, as when the
+// vocabulary cannot be read: that error is reported where it is built).
+func vocabularyOf(cfg *config.Config) message.CategoryNamer {
+	c, err := NewClassifier(cfg.Classifier)
+	if err != nil {
+		return nil
+	}
+	return c.Vocabulary()
+}
+
+func buildNotifier(cfg *config.Config, idx int, stdout io.Writer, names message.CategoryNamer) (Notifier, error) {
 	nc := cfg.Notifiers[idx]
 	path := fmt.Sprintf("notifiers[%d]", idx)
-	ch, chErr := buildChannel(nc, stdout)
+	ch, chErr := buildChannel(nc, stdout, names)
 	opts, optErr := deliveryOptions(nc)
 	if err := errors.Join(chErr, optErr); err != nil {
 		return Notifier{}, prefixLines(path+": ", err)
@@ -61,11 +68,11 @@ func prefixLines(prefix string, err error) error {
 }
 
 // buildNotifiers constructs every notifier, reporting every problem.
-func buildNotifiers(cfg *config.Config, stdout io.Writer) ([]Notifier, error) {
+func buildNotifiers(cfg *config.Config, stdout io.Writer, names message.CategoryNamer) ([]Notifier, error) {
 	var out []Notifier
 	var errs []error
 	for i := range cfg.Notifiers {
-		n, err := BuildNotifier(cfg, i, stdout)
+		n, err := buildNotifier(cfg, i, stdout, names)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -77,11 +84,11 @@ func buildNotifiers(cfg *config.Config, stdout io.Writer) ([]Notifier, error) {
 
 // buildChannel maps one notifier's config onto its channel package. Every
 // channel is wired here, explicitly: no registry.
-func buildChannel(nc config.Notifier, stdout io.Writer) (notifier.Notifier, error) {
+func buildChannel(nc config.Notifier, stdout io.Writer, names message.CategoryNamer) (notifier.Notifier, error) {
 	if nc.Location == nil {
 		return nil, errNotCompiled
 	}
-	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template, Location: nc.Location})
+	r, err := message.NewRenderer(message.Options{Locale: nc.Locale, TemplateFile: nc.Template, Location: nc.Location, Categories: names})
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}

@@ -101,7 +101,7 @@ func (a *App) Reload(ctx context.Context, cfg *config.Config, stdout io.Writer) 
 	if err := checkCategories(cfg, a.categories); err != nil {
 		return fmt.Errorf("reload refused: %w", err)
 	}
-	built, err := buildNotifiers(cfg, stdout)
+	built, err := buildNotifiers(cfg, stdout, a.vocab)
 	if err != nil {
 		return fmt.Errorf("reload refused: %w", err)
 	}

@@ -45,10 +45,9 @@ type status struct {
 	replay    func(ctx context.Context, notifier string, seq uint64) error
 	drop      func(ctx context.Context, notifier string, seq uint64) error
 
-	mu        sync.Mutex
-	stats     alertStats
-	statsAt   time.Time
-	statsLang string
+	mu      sync.Mutex
+	stats   alertStats
+	statsAt time.Time
 }
 
 // statsTTL is how long the 30-day alert counts are reused between pages.
