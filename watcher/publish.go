@@ -3,7 +3,6 @@ package watcher
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
@@ -70,8 +69,4 @@ func (p *Publisher) PublishItems(ctx context.Context, items []alert.Item) (done 
 		return len(futures), p.PublishItem(ctx, items[len(futures)]) // says why
 	}
 	return len(items), nil
-}
-
-func isKeyExists(err error) bool {
-	return errors.Is(err, jetstream.ErrKeyExists)
 }

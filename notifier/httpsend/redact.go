@@ -56,9 +56,7 @@ func scrub(s, rawURL string) string {
 			secrets = append(secrets, v)
 		}
 	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		secrets = append(secrets, seg)
-	}
+	secrets = append(secrets, strings.Split(u.Path, "/")...)
 	for _, secret := range secrets {
 		if len(secret) >= 8 { // short segments ("/", "send", "hook") are not secrets
 			s = strings.ReplaceAll(s, secret, "<redacted>")
