@@ -93,7 +93,11 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 	if err != nil {
 		return Response{}, fmt.Errorf("fetch %s: %w", shown, redactErr(err))
 	}
-	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, defaultUserAgent()))
+	ua := f.UserAgent
+	if ua == "" {
+		ua = defaultUserAgent() // reads the build info: only when needed
+	}
+	req.Header.Set("User-Agent", ua)
 	req.Header.Set("Accept", cmp.Or(f.Accept, feedAccept))
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)

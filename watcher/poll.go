@@ -101,14 +101,21 @@ func (p *Poller) Poll(ctx context.Context) (Result, error) {
 		p.observe(now, "skipped", nil, st, Result{})
 		return Result{Skipped: st.waitReason()}, nil
 	}
+	before, lastOK := st.fingerprint(), st.LastOK
 	res, err := p.poll(ctx, &st, now)
 	if err != nil && ctx.Err() != nil {
 		return res, fmt.Errorf("source %s: poll stopped: %w", name, context.Cause(ctx))
 	}
 	ev := p.track(&st, now, err)
 	p.Metrics.SourceHealth(name, st.Health, st.Failures)
-	if serr := p.Store.SaveState(ctx, name, st); serr != nil {
-		err = errors.Join(err, serr)
+	// A 304 that changes nothing but the time of the last success is not
+	// worth a write every poll: that time is kept to within an interval.
+	quiet := err == nil && res.NotModified && p.Source.Interval > 0 && st.fingerprint() == before &&
+		now.Sub(lastOK) < p.Source.Interval
+	if !quiet {
+		if serr := p.Store.SaveState(ctx, name, st); serr != nil {
+			err = errors.Join(err, serr)
+		}
 	}
 	p.announce(ctx, ev, st)
 	result := "ok"

@@ -46,6 +46,14 @@ type SourceState struct {
 	DetailFailures map[string]int `json:"detail_failures,omitempty"`
 }
 
+// fingerprint is the state without the time of the last success, to tell
+// whether a poll changed anything else.
+func (st SourceState) fingerprint() string {
+	st.LastOK = time.Time{}
+	b, _ := json.Marshal(st)
+	return string(b)
+}
+
 func (st *SourceState) setDetailFailure(id string, n int) {
 	if st.DetailFailures == nil {
 		st.DetailFailures = map[string]int{}

@@ -340,6 +340,12 @@ func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) 
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d].schedule: %w", i, err)
 		}
+		jitter := a.jitter(spec)
+		if phased, ok := watcher.Spread(spec, s.Name); ok {
+			// Each @every source at its own offset in the interval: no
+			// second-long burst of thousands of polls, so no jitter needed.
+			spec, jitter = phased, 0
+		}
 		src := WatcherSource(s)
 		src.Interval = interval(spec, w.started)
 		jobs = append(jobs, watcher.Job{
@@ -358,7 +364,7 @@ func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) 
 				Started:       w.started,
 			},
 			Schedule: spec,
-			Jitter:   a.jitter(spec),
+			Jitter:   jitter,
 		})
 		v := sourceView{Name: s.Name, Type: s.Type, URL: s.URL, Interval: src.Interval}
 		if st, err := w.store.State(ctx, s.Name); err == nil {

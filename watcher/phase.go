@@ -1,0 +1,53 @@
+package watcher
+
+import (
+	"hash/fnv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Phased spreads sources that run "@every <interval>": cron runs such a
+// schedule every interval from the moment it was added, so thousands of
+// sources added together would all poll in the same second, every
+// interval. Phased runs each at its own fixed offset within the interval,
+// derived from the source's name: the same on every replica and after
+// every restart, and spread evenly over the interval.
+type Phased struct {
+	Every time.Duration
+	Phase time.Duration // in [0, Every)
+}
+
+// PhaseOf is a source's offset within interval.
+func PhaseOf(source string, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(source))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// Next is the first moment after t that is Phase past a multiple of Every
+// (counted from the Unix epoch).
+func (p Phased) Next(t time.Time) time.Time {
+	if p.Every <= 0 {
+		return t.Add(time.Second)
+	}
+	base := t.Add(-p.Phase).Truncate(p.Every) // Truncate works from the zero time; fine for any fixed period
+	next := base.Add(p.Phase)
+	for !next.After(t) {
+		next = next.Add(p.Every)
+	}
+	return next
+}
+
+// Spread returns spec phased for source when it is an "@every" schedule of
+// at least a second, and spec itself otherwise.
+func Spread(spec cron.Schedule, source string) (cron.Schedule, bool) {
+	c, ok := spec.(cron.ConstantDelaySchedule)
+	if !ok || c.Delay < time.Second {
+		return spec, false
+	}
+	return Phased{Every: c.Delay, Phase: PhaseOf(source, c.Delay)}, true
+}
