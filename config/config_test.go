@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 		{"conf.bad-values.yml", []string{
 			`nats.listen: "nohostport" is not host:port`,
 			`sources[0].name: "Weifang News" must be lower-case letters, digits and '-'`,
-			`sources[0].url: "ftp://example.org/…" is not an http(s) URL`,
+			`sources[0].url: "ftp://example.org" is not an http(s) URL`,
 			`sources[1].schedule: "CRON_TZ=Asia/Shanghai every five minutes"`,
 			`sources[2].name: "b" is already used by entry 1`,
 			`notifiers[0].smtp.host: required for type email`,

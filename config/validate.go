@@ -15,6 +15,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"golang.org/x/text/encoding/htmlindex"
 
+	"github.com/qualitywatch/qualitywatch/internal/httprule"
+
 	"github.com/qualitywatch/qualitywatch/listpage"
 	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/rhythm"
@@ -436,11 +438,5 @@ func knownCharset(name string) bool {
 	return err == nil && e != nil
 }
 
-// redactURL keeps scheme and host of a URL that may embed a secret.
-func redactURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return "(hidden: it may hold a secret)"
-	}
-	return u.Scheme + "://" + u.Host + "/…"
-}
+// redactURL shows a URL that may embed a secret by its scheme and host.
+func redactURL(raw string) string { return httprule.RedactSecretURL(raw) }

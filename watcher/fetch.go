@@ -11,9 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/qualitywatch/qualitywatch/internal/httprule"
 )
 
 // Fetcher defaults, applied to zero fields.
@@ -133,7 +133,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, prev Validators) (Respo
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // also lets the connection be reused
-		return Response{}, &HTTPError{URL: shown, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		return Response{}, &HTTPError{URL: shown, Status: resp.StatusCode, RetryAfter: httprule.RetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 			Challenge: IsChallenge(resp.StatusCode, head)}
 	}
 	out.Validators = validatorsOf(resp.Header)
@@ -182,25 +182,6 @@ func validatorsOf(h http.Header) Validators {
 	return Validators{ETag: h.Get("ETag"), LastModified: h.Get("Last-Modified")}
 }
 
-// retryAfter parses a Retry-After value: delay seconds or an HTTP date.
-// Unparseable or past values give 0.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(7*24*time.Hour/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
-}
-
 // defaultUserAgent names the program and its version as the build records
 // it; the daemon sets Fetcher.UserAgent with its release version.
 func defaultUserAgent() string {
@@ -211,38 +192,8 @@ func defaultUserAgent() string {
 	return "qualitywatch/" + v + " (+https://github.com/qualitywatch/qualitywatch)"
 }
 
-// isSecretParam reports whether a query key looks like it carries a secret.
-func isSecretParam(key string) bool {
-	k := strings.ToLower(key)
-	for _, s := range []string{"token", "key", "secret", "pass", "pwd", "sig", "auth", "session", "credential", "code"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// redactURL hides user info and secret-looking query values, so a URL can
-// be logged and put in errors.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable url)"
-	}
-	if u.User != nil {
-		u.User = url.User("redacted")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			if isSecretParam(k) {
-				q[k] = []string{"redacted"}
-			}
-		}
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
+// redactURL shows a page's URL in logs and errors without its secrets.
+func redactURL(raw string) string { return httprule.RedactURL(raw) }
 
 // redactErr drops the URL, which may carry secrets, from a *url.Error; the
 // caller names the redacted URL instead.

@@ -2,26 +2,19 @@ package httpsend
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/qualitywatch/qualitywatch/internal/httprule"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 )
 
 // RedactURL returns only the scheme and host of a webhook URL: the path and
 // query of Slack, DingTalk, WeCom and Feishu webhooks are the credentials.
 // An unparsable URL is reported as "<invalid url>".
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "<invalid url>"
-	}
-	return u.Scheme + "://" + u.Host
-}
+func RedactURL(raw string) string { return httprule.RedactSecretURL(raw) }
 
 // snippetBytes is how much of a response body an error quotes.
 const snippetBytes = 200
@@ -65,30 +58,8 @@ func scrub(s, rawURL string) string {
 	return s
 }
 
-// maxRetryAfterSeconds caps an absurd Retry-After at a day.
-const maxRetryAfterSeconds = 24 * 60 * 60
-
-// RetryAfter parses a Retry-After header value: delay-seconds or an
-// HTTP-date (relative to now). Missing, malformed or past values give 0.
-func RetryAfter(value string, now time.Time) time.Duration {
-	value = strings.TrimSpace(value)
-	if value == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
-		switch {
-		case secs <= 0:
-			return 0
-		case secs > maxRetryAfterSeconds:
-			secs = maxRetryAfterSeconds
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(value); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
-}
+// RetryAfter parses a Retry-After header value (see httprule.RetryAfter).
+func RetryAfter(value string, now time.Time) time.Duration { return httprule.RetryAfter(value, now) }
 
 // CheckURL accepts an absolute http or https URL. Its errors never quote the
 // URL, which holds credentials.
