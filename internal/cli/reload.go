@@ -26,15 +26,14 @@ func reloadSignals(ctx context.Context, path string, watch bool, logger *slog.Lo
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	last := fileSum(path) // the content the daemon starts with
 	go func() {
 		defer signal.Stop(hup)
 		var tick <-chan time.Time
-		var last [sha256.Size]byte
 		if watch {
 			t := time.NewTicker(configPollEvery)
 			defer t.Stop()
 			tick = t.C
-			last = fileSum(path)
 		}
 		for {
 			select {
