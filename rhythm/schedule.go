@@ -76,6 +76,14 @@ func (s Schedule) Next(t time.Time) time.Time {
 	return s.sched.Next(t)
 }
 
+// Every is the period of an "@every" schedule, 0 for a cron spec.
+func (s Schedule) Every() time.Duration {
+	if c, ok := s.sched.(cron.ConstantDelaySchedule); ok {
+		return c.Delay
+	}
+	return 0
+}
+
 // IsZero reports whether s is no schedule.
 func (s Schedule) IsZero() bool { return s.sched == nil }
 

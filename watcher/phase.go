@@ -45,9 +45,15 @@ func (p Phased) Next(t time.Time) time.Time {
 // Spread returns spec phased for source when it is an "@every" schedule of
 // at least a second, and spec itself otherwise.
 func Spread(spec cron.Schedule, source string) (cron.Schedule, bool) {
-	c, ok := spec.(cron.ConstantDelaySchedule)
-	if !ok || c.Delay < time.Second {
+	var every time.Duration
+	switch s := spec.(type) {
+	case cron.ConstantDelaySchedule:
+		every = s.Delay
+	case interface{ Every() time.Duration }: // rhythm.Schedule
+		every = s.Every()
+	}
+	if every < time.Second {
 		return spec, false
 	}
-	return Phased{Every: c.Delay, Phase: PhaseOf(source, c.Delay)}, true
+	return Phased{Every: every, Phase: PhaseOf(source, every)}, true
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/watcher"
 )
 
@@ -36,6 +37,11 @@ func TestPhasedSpreadsEverySchedules(t *testing.T) {
 		if n > 40 {
 			t.Errorf("%d sources in second %d", n, s)
 		}
+	}
+	if rs, err := config.ParseSchedule("@every 1m", time.UTC); err != nil {
+		t.Fatal(err)
+	} else if _, ok := watcher.Spread(rs, "x"); !ok {
+		t.Error("the config's @every schedule was not phased")
 	}
 	if _, ok := watcher.Spread(mustParse(t, "0 8 * * *"), "x"); ok {
 		t.Error("a cron spec was phased")
