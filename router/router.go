@@ -27,6 +27,10 @@ import (
 	"github.com/qualitywatch/qualitywatch/repost"
 )
 
+// ackWait is how long an item handed to a router that died waits before it
+// is handed again: routing an item takes milliseconds.
+const ackWait = 5 * time.Second
+
 // ConsumerName is the durable consumer the router uses on the items stream.
 const ConsumerName = "classifier"
 
@@ -60,9 +64,9 @@ func (s *Router) Run(ctx context.Context) error {
 		Durable:       ConsumerName,
 		Description:   "qualitywatch classifier stage",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       ackWait, // short: after a crash, items in hand are routed again within seconds
 		MaxDeliver:    -1,
-		MaxAckPending: 256,
+		MaxAckPending: 64,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		BackOff:       nil,
 	})

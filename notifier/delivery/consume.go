@@ -179,7 +179,7 @@ func term(reason string) settlement  { return settlement{kind: settleTerm, reaso
 // handle processes one message while heartbeating it, then settles it and
 // moves the position.
 func (s *session) handle(ctx context.Context, msg jetstream.Msg) {
-	stop := heartbeat(msg, s.o.AckWait/3)
+	stop := heartbeat(msg, heartbeatPeriod(s.o.AckWait))
 	st := s.process(ctx, msg)
 	stop()
 	s.settle(ctx, msg, st)
@@ -219,7 +219,8 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		}
 		return ack()
 	}
-	res := s.sender.send(ctx, s.sendCtx, []alert.Alert{a})
+	s.warnResend(ctx, a)
+	res := s.sender.send(ctx, s.sendCtx, []alert.Alert{a}, s.st)
 	switch res.kind {
 	case resultDelivered:
 		s.markDelivered(ctx, a)
@@ -229,7 +230,26 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 	case resultUndeliverable:
 		return s.bury(ctx, msg, a.ID, res.err, res.attempts)
 	default:
+		if res.err != nil && ctx.Err() == nil {
+			log.Warn("not sent, will retry", "retry_in", res.retryIn, "err", res.err)
+		}
 		return nak(res.retryIn)
+	}
+}
+
+// warnResend says so when alerts are about to be sent again after a send
+// that was interrupted (see state): the process died while the target was
+// answering, and the target may get them twice.
+func (s *session) warnResend(ctx context.Context, alerts ...alert.Alert) {
+	for _, a := range alerts {
+		in, ok, err := s.st.interrupted(ctx, a.ID)
+		switch {
+		case err != nil:
+			s.log.Debug("send intent not read", "alert_id", a.ID, "err", err)
+		case ok:
+			s.log.Warn("sending again after an interrupted send: the target may get it twice",
+				"alert_id", a.ID, "interrupted_at", in.At, "attempt", in.Attempt)
+		}
 	}
 }
 

@@ -19,7 +19,9 @@ import (
 // several, when the channel's size limit says they do not fit in one: see
 // sendDigest), writes their delivered marks, then deletes them. Alerts
 // already marked delivered (a crash after the send) are dropped from the
-// window instead of being sent again.
+// window instead of being sent again; those whose send was interrupted (a
+// crash while the target answered) are sent again with a warning (see
+// state).
 
 // store keeps an admitted alert for the next digest.
 func (s *session) store(ctx context.Context, msg jetstream.Msg, a alert.Alert) error {
@@ -137,6 +139,11 @@ func (s *session) loadWindow(ctx context.Context) ([]windowItem, error) {
 		items = append(items, it)
 	}
 	s.forget(ctx, stale)
+	resent := make([]alert.Alert, len(items))
+	for i, it := range items {
+		resent[i] = it.alert
+	}
+	s.warnResend(ctx, resent...)
 	slices.SortStableFunc(items, func(a, b windowItem) int { return cmp.Compare(a.stored.Seq, b.stored.Seq) })
 	return items, nil
 }

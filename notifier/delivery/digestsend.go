@@ -33,10 +33,14 @@ func (s *session) sendDigest(ctx context.Context) error {
 		for i, it := range part {
 			alerts[i] = it.alert
 		}
-		res := s.sender.send(ctx, s.sendCtx, alerts)
+		res := s.sender.send(ctx, s.sendCtx, alerts, s.st)
 		switch res.kind {
 		case resultInterrupted:
-			return fmt.Errorf("digest interrupted with %d of %d alerts unsent: %w", len(items), total, context.Canceled)
+			cause := res.err
+			if cause == nil {
+				cause = context.Canceled
+			}
+			return fmt.Errorf("digest interrupted with %d of %d alerts unsent: %w", len(items), total, cause)
 		case resultDelivered:
 			s.markDelivered(ctx, alerts...)
 			s.m.Delivered(s.o.Name, len(alerts))

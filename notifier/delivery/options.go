@@ -34,8 +34,12 @@ type Options struct {
 	// between attempts; 0 is DefaultBackoffInitial / DefaultBackoffMax. A
 	// longer Retry-After from the target wins (up to MaxRetryAfter).
 	BackoffInitial, BackoffMax time.Duration
-	// AckWait is the consumer's ack wait; the runner heartbeats at a third
-	// of it while it holds an alert. 0 is DefaultAckWait; at least 1s.
+	// AckWait is the consumer's ack wait: how long the server waits for a
+	// holder that stopped heartbeating (it died) before it hands the alert
+	// out again, so the longest a crash stalls this notifier. While the
+	// runner holds an alert it heartbeats every 3/10 of it, so a slow
+	// target or a long wait (retry, quiet hours, rate) keeps the alert. 0
+	// is DefaultAckWait; at least 1s.
 	AckWait time.Duration
 
 	// Health makes the runner deliver the sources' health events (stream
@@ -58,7 +62,7 @@ const (
 	DefaultMaxAttempts    = 12
 	DefaultBackoffInitial = 2 * time.Second
 	DefaultBackoffMax     = 5 * time.Minute
-	DefaultAckWait        = 30 * time.Second
+	DefaultAckWait        = 5 * time.Second
 	// MaxRetryAfter caps how long a target's Retry-After may stall a
 	// notifier.
 	MaxRetryAfter = time.Hour
@@ -91,6 +95,11 @@ func ValidateOptions(o Options) error {
 	}
 	return errors.Join(errs...)
 }
+
+// heartbeatPeriod is how often a held alert is reported in progress: three
+// times per ack wait (1.5 s for the default 5 s), so that a heartbeat late
+// or lost now and then does not cost the alert.
+func heartbeatPeriod(ackWait time.Duration) time.Duration { return ackWait * 3 / 10 }
 
 // withDefaults fills the zero fields of a valid o.
 func withDefaults(o Options) Options {

@@ -150,7 +150,7 @@ func (rp *replayer) one(ctx context.Context, m *jetstream.RawStreamMsg) (bool, e
 		log.Info("already delivered, removing dead letter")
 		return false, rp.remove(ctx, m.Sequence, a.ID)
 	}
-	res := rp.sender.send(ctx, ctx, []alert.Alert{a})
+	res := rp.sender.send(ctx, ctx, []alert.Alert{a}, rp.st)
 	switch res.kind {
 	case resultInterrupted:
 		return false, fmt.Errorf("alert %s: %w", a.ID, context.Cause(ctx))

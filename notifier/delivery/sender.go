@@ -48,7 +48,8 @@ func newSender(n notifier.Notifier, o Options, log *slog.Logger, m Metrics) *sen
 }
 
 // result is the end of one send: delivered, undeliverable (dead-letter
-// it), or interrupted (redeliver it after retryIn).
+// it), or interrupted (redeliver it after retryIn; err says why when it was
+// not shutdown).
 type result struct {
 	kind     resultKind
 	err      error
@@ -64,11 +65,20 @@ const (
 	resultInterrupted
 )
 
+// journal records each attempt (see state): begin right before Notify, so
+// that the send is known to have begun should the process die during it,
+// and refused when the target answered with an error. *state is one.
+type journal interface {
+	begin(ctx context.Context, alerts []alert.Alert, attempt int, at time.Time) error
+	refused(ctx context.Context, alerts []alert.Alert) error
+}
+
 // send delivers alerts as one message. ctx bounds the waits; notifyCtx is
 // given to Notify (the runner lets it outlive ctx by ShutdownGrace, so that
-// a request the target is processing is not cut off). A retry is logged
-// only when its error differs from the previous one.
-func (s *sender) send(ctx, notifyCtx context.Context, alerts []alert.Alert) result {
+// a request the target is processing is not cut off). j records each
+// attempt; nil records nothing. A retry is logged only when its error
+// differs from the previous one.
+func (s *sender) send(ctx, notifyCtx context.Context, alerts []alert.Alert, j journal) result {
 	log := s.log
 	if len(alerts) == 1 {
 		log = log.With("alert_id", alerts[0].ID)
@@ -83,6 +93,13 @@ func (s *sender) send(ctx, notifyCtx context.Context, alerts []alert.Alert) resu
 		if !s.waitRate(ctx) {
 			return result{kind: resultInterrupted}
 		}
+		if j != nil {
+			if err := j.begin(ctx, alerts, attempt, s.clock.Now()); err != nil {
+				// Without the intent a crash during the send would repeat
+				// it unnoticed: wait for the state bucket instead.
+				return result{kind: resultInterrupted, err: err, retryIn: s.initial}
+			}
+		}
 		err := s.n.Notify(notifyCtx, alerts...)
 		if err == nil {
 			if attempt > 1 {
@@ -90,8 +107,17 @@ func (s *sender) send(ctx, notifyCtx context.Context, alerts []alert.Alert) resu
 			}
 			return result{kind: resultDelivered, attempts: attempt}
 		}
-		if notifyCtx.Err() != nil { // shutdown cut the send short: not the target's fault
+		if notifyCtx.Err() != nil {
+			// Shutdown cut the send short: not the target's fault, and
+			// the target may have the message, so the intent stays.
 			return result{kind: resultInterrupted}
+		}
+		if j != nil {
+			sctx, cancel := settleContext(ctx)
+			if err := j.refused(sctx, alerts); err != nil {
+				log.Debug("send intent kept", "err", err)
+			}
+			cancel()
 		}
 		permanent := notifier.IsPermanent(err)
 		s.m.Failed(s.name, permanent)

@@ -37,7 +37,7 @@ func sendAt(t *testing.T, s *sender, f *fakeNotifier, as ...alert.Alert) ([]resu
 	start := time.Now()
 	var rs []result
 	for _, a := range as {
-		rs = append(rs, s.send(t.Context(), t.Context(), []alert.Alert{a}))
+		rs = append(rs, s.send(t.Context(), t.Context(), []alert.Alert{a}, nil))
 	}
 	var at []time.Duration
 	for _, a := range f.tries() {
@@ -157,7 +157,7 @@ func TestSenderInterrupted(t *testing.T) {
 		s := testSender(t, f, func(o *Options) { o.QuietHours = quietHours(t, "07:30-09:15") })
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(15*time.Minute, cancel)
-		r := s.send(ctx, ctx, []alert.Alert{mkAlert("i")})
+		r := s.send(ctx, ctx, []alert.Alert{mkAlert("i")}, nil)
 		// Interrupted at 08:15 inside a window ending 09:15: nak for an hour.
 		if r.kind != resultInterrupted || r.retryIn != time.Hour {
 			t.Errorf("result %+v, want interrupted with an hour left", r)

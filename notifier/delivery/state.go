@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 )
 
@@ -20,14 +21,32 @@ import (
 // existing stores hold and which therefore never change:
 //
 //	delivered.<name>.<hash(alert id)>    the target accepted the alert (RFC 3339 time)
+//	sending.<name>.<hash(alert id)>      a send of the alert was begun (an intent)
 //	digest.<name>.item.<hash(alert id)>  an admitted alert waiting for the digest
 //	digest.<name>.due                    when the window closes, and for which spec
 //
-// Delivered marks make delivery once across crashes: a mark is checked
-// before sending and written after the target accepted, before the ack. A
-// crash between send and ack redelivers the alert, and the mark stops it
-// from being sent twice. Only a crash between the target's acceptance and
-// the mark write (milliseconds) can still duplicate.
+// Delivery is at least once, and the two records around each send keep
+// repeats to the one case no sender can rule out. Before each attempt the
+// runner writes the intent; the moment the target accepted, it writes the
+// delivered mark, then acks; when the target refused, it removes the
+// intent. A redelivered alert (its holder died: the server hands it out
+// again after AckWait) is judged by what it finds:
+//
+//   - a mark: the target has it; acked, not sent again;
+//   - no mark and no intent: the holder died before sending (waiting for
+//     quiet hours, the rate limit, a retry): sent, and the target gets it
+//     once;
+//   - an intent and no mark: the holder died while the target was answering,
+//     or in the milliseconds between its acceptance and the mark. Whether
+//     the target kept the message is unknown, so it is sent again and a
+//     warning says that the target may get it twice.
+//
+// So a crash repeats at most the one message a runner was sending (an
+// immediate runner holds one alert at a time; a digest sends one part at a
+// time), and only when it fell inside that send. Channels carry the alert
+// id (or a digest's) so that receivers can drop the repeat (see
+// notifier.DedupKey). The intent after a successful send stays, superseded
+// by the mark; both expire with the bucket.
 //
 // Alert ids are arbitrary text; their hash is a valid key token.
 type state struct {
@@ -51,6 +70,9 @@ func idHash(id string) string {
 
 func (st *state) markKey(alertID string) string {
 	return "delivered." + st.name + "." + idHash(alertID)
+}
+func (st *state) intentKey(alertID string) string {
+	return "sending." + st.name + "." + idHash(alertID)
 }
 func (st *state) itemKey(alertID string) string {
 	return "digest." + st.name + ".item." + idHash(alertID)
@@ -76,6 +98,55 @@ func (st *state) markDelivered(ctx context.Context, alertID string, at time.Time
 		return fmt.Errorf("write delivered mark: %w", err)
 	}
 	return nil
+}
+
+// intent is what the sending record holds: when which attempt began.
+type intent struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+}
+
+// begin records, before an attempt, that alerts are being sent. A send
+// must not start when it fails: a crash could then repeat it unnoticed.
+func (st *state) begin(ctx context.Context, alerts []alert.Alert, attempt int, at time.Time) error {
+	b, _ := json.Marshal(intent{At: at.UTC(), Attempt: attempt})
+	for _, a := range alerts {
+		if _, err := st.kv.Put(ctx, st.intentKey(a.ID), b); err != nil {
+			return fmt.Errorf("write send intent: %w", err)
+		}
+	}
+	return nil
+}
+
+// refused removes the intents of alerts the target refused: nothing was
+// delivered, so a crash before the next attempt repeats nothing. What is
+// not removed only makes a later resend warn needlessly.
+func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
+	var errs []error
+	for _, a := range alerts {
+		if err := st.kv.Delete(ctx, st.intentKey(a.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove send intent: %w", err)
+	}
+	return nil
+}
+
+// interrupted returns the intent of a send of the alert that was begun and
+// never ended: not accepted (no mark; the caller checks that first) and not
+// refused. ok is false when there is none.
+func (st *state) interrupted(ctx context.Context, alertID string) (in intent, ok bool, err error) {
+	e, err := st.kv.Get(ctx, st.intentKey(alertID))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return intent{}, false, nil
+	case err != nil:
+		return intent{}, false, fmt.Errorf("read send intent: %w", err)
+	}
+	_ = json.Unmarshal(e.Value(), &in) // an unreadable intent still says a send began
+	return in, true, nil
 }
 
 // storedAlert is one alert waiting for its digest.

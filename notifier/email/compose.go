@@ -1,17 +1,15 @@
 package email
 
 import (
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"slices"
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/message"
 )
 
@@ -25,21 +23,18 @@ var htmlTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"inc":  func(i int) int { return i + 1 },
 }).ParseFS(templateFS, "templates/*.html"))
 
-// AlertIDHeader carries the alert id of a single-alert message.
+// AlertIDHeader carries notifier.DedupKey of the message: the alert id of
+// a single-alert message, "digest:<32 hex digits>" for a digest.
 const AlertIDHeader = "X-Qualitywatch-Alert-Id"
 
 // MessageID is the Message-ID (without angle brackets) of the message
-// carrying alerts: the first 32 hex digits of the SHA-256 of the alert id,
-// or of the sorted ids joined by newlines for a digest, at "qualitywatch".
-// It is the same on every redelivery of the same alerts.
+// carrying alerts: notifier.SetDigest of them (the first 32 hex digits of
+// the SHA-256 of the sorted ids joined by newlines) at "qualitywatch". It is
+// the same each time the same alerts are sent, so a repeat after a crash
+// (delivery is at least once) can be recognised, and mail clients that
+// thread or dedupe by Message-ID show it once.
 func MessageID(alerts ...alert.Alert) string {
-	ids := make([]string, len(alerts))
-	for i, a := range alerts {
-		ids[i] = a.ID
-	}
-	slices.Sort(ids)
-	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
-	return hex.EncodeToString(sum[:])[:32] + "@qualitywatch"
+	return notifier.SetDigest(alerts...) + "@qualitywatch"
 }
 
 // compose builds the message: headers, a text part and an HTML alternative.
@@ -68,9 +63,7 @@ func (n *Notifier) compose(alerts []alert.Alert) (*gomail.Msg, error) {
 	m.Subject(message.TruncateRunes(r.Title(alerts...), maxSubjectRunes))
 	m.SetMessageIDWithValue(MessageID(alerts...))
 	m.SetDate()
-	if len(alerts) == 1 {
-		m.SetGenHeader(AlertIDHeader, message.OneLine(alerts[0].ID))
-	}
+	m.SetGenHeader(AlertIDHeader, message.OneLine(notifier.DedupKey(alerts...)))
 	m.SetBodyString(gomail.TypeTextPlain, text)
 	m.AddAlternativeString(gomail.TypeTextHTML, html.String())
 	return m, nil

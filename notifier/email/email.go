@@ -1,8 +1,11 @@
 // Package email delivers alerts by SMTP as multipart/alternative messages:
 // a plain text part and an HTML part (html/template, so feed text is
 // escaped). The subject is the renderer's title line, RFC 2047-encoded by
-// go-mail; the Message-ID is derived from the alert ids, so a redelivery of
-// the same alert or digest carries the same Message-ID and can be recognised.
+// go-mail. Delivery is at least once: a message the daemon was sending when
+// it died is sent again. The Message-ID is derived from the alert ids (see
+// MessageID) and X-Qualitywatch-Alert-Id carries notifier.DedupKey, so a
+// repeat of the same alert or digest carries the same ids and can be
+// recognised.
 //
 // SMTP failures are classified for the delivery runtime: a 5xx reply (550
 // mailbox unavailable, 535 authentication failed, 554 rejected) is permanent;

@@ -101,8 +101,8 @@ func TestSendDigestAndEnglish(t *testing.T) {
 	if got, want := msg.Header.Get("Message-Id"), "<"+email.MessageID(alerts[2], alerts[0], alerts[1])+">"; got != want {
 		t.Errorf("digest Message-ID = %q, want %q (order-independent)", got, want)
 	}
-	if msg.Header.Get(email.AlertIDHeader) != "" {
-		t.Errorf("digest carries %s", email.AlertIDHeader)
+	if got, want := msg.Header.Get(email.AlertIDHeader), notifier.DedupKey(alerts...); got != want || !strings.HasPrefix(got, "digest:") {
+		t.Errorf("digest %s = %q, want %q", email.AlertIDHeader, got, want)
 	}
 	for i := 1; i <= 3; i++ {
 		if !strings.Contains(msg.HTML, "第"+string(rune('0'+i))+"期") || !strings.Contains(msg.Text, string(rune('0'+i))+". ") {

@@ -5,10 +5,21 @@
 //
 //	{"schema":"qualitywatch.digest.v1","alerts":[<alert v1>, ...]}
 //
-// Headers: Content-Type: application/json; X-Qualitywatch-Alert-Id: <id> for
-// a single alert; and, when a secret is configured,
-// X-Qualitywatch-Signature: sha256=<hex HMAC-SHA256 of the exact body,
-// keyed with the secret>. Receivers should compare it in constant time.
+// Headers: Content-Type: application/json; X-Qualitywatch-Alert-Id (see
+// below); and, when a secret is configured, X-Qualitywatch-Signature:
+// sha256=<hex HMAC-SHA256 of the exact body, keyed with the secret>.
+// Receivers should compare it in constant time.
+//
+// Delivery is at least once: when the daemon dies while the receiver is
+// answering, the same body is posted again after the restart. Receivers
+// that must not act twice drop a request whose X-Qualitywatch-Alert-Id they
+// have already processed. It is the alert id for a single alert (on one
+// line: runs of white space as one space), and for a digest
+// "digest:<32 hex digits>", a hash of the sorted ids of the alerts it
+// carries (see notifier.DedupKey), never the ids themselves: a digest's ids
+// could outgrow what servers accept in a header. A digest sent again after a
+// crash may carry alerts stored since, and then another digest id: dedupe
+// digests on the "id" of each alert in the body.
 //
 // Any 2xx is success; see httpsend for how failures are classified.
 package webhook
@@ -24,6 +35,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/httpsend"
+	"github.com/qualitywatch/qualitywatch/notifier/message"
 )
 
 // DigestSchema names the digest body version.
@@ -74,10 +86,10 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...alert.Alert) error {
 		return nil
 	}
 	header := http.Header{}
+	header.Set(AlertIDHeader, message.OneLine(notifier.DedupKey(alerts...)))
 	var v any = Digest{Schema: DigestSchema, Alerts: alerts}
 	if len(alerts) == 1 {
 		v = alerts[0]
-		header.Set(AlertIDHeader, alerts[0].ID)
 	}
 	body, err := httpsend.MarshalJSON(v)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
+	"github.com/qualitywatch/qualitywatch/notifier"
 	"github.com/qualitywatch/qualitywatch/notifier/message/messagetest"
 	"github.com/qualitywatch/qualitywatch/notifier/webhook"
 )
@@ -81,8 +82,8 @@ func TestSingleAlertBody(t *testing.T) {
 func TestDigestBody(t *testing.T) {
 	alerts := messagetest.Digest(3)
 	req := notify(t, webhook.Config{}, alerts...)
-	if got := req.header.Get(webhook.AlertIDHeader); got != "" {
-		t.Errorf("digest sent %s %q", webhook.AlertIDHeader, got)
+	if got, want := req.header.Get(webhook.AlertIDHeader), "digest:"+notifier.SetDigest(alerts...); got != want {
+		t.Errorf("digest sent %s %q, want %q", webhook.AlertIDHeader, got, want)
 	}
 	var d struct {
 		Schema string            `json:"schema"`
@@ -99,6 +100,44 @@ func TestDigestBody(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(a, alerts[i]) {
 			t.Errorf("alerts[%d] = %+v (%v), want %+v", i, a, err, alerts[i])
 		}
+	}
+}
+
+// TestRepeatCarriesSameAlertID: delivery is at least once, so a body the
+// daemon was posting when it died is posted again. Both copies carry the
+// same X-Qualitywatch-Alert-Id (a digest's does not depend on the order of
+// its alerts), and different messages different ones.
+func TestRepeatCarriesSameAlertID(t *testing.T) {
+	digest := messagetest.Digest(3)
+	reordered := []alert.Alert{digest[2], digest[0], digest[1]}
+	odd := messagetest.Alert(7)
+	odd.ID = "guid:line one\r\n  line\ttwo"
+	tests := []struct {
+		name         string
+		first, again []alert.Alert
+		want         string
+	}{
+		{"one alert", []alert.Alert{messagetest.Alert(1)}, []alert.Alert{messagetest.Alert(1)}, messagetest.Alert(1).ID},
+		{"digest", digest, reordered, "digest:" + notifier.SetDigest(digest...)},
+		{"part of a digest", digest[:2], digest[:2], "digest:" + notifier.SetDigest(digest[:2]...)},
+		{"id with line breaks", []alert.Alert{odd}, []alert.Alert{odd}, "guid:line one line two"},
+	}
+	seen := map[string]string{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			first := notify(t, webhook.Config{}, tc.first...).header.Get(webhook.AlertIDHeader)
+			again := notify(t, webhook.Config{}, tc.again...).header.Get(webhook.AlertIDHeader)
+			if first != tc.want {
+				t.Errorf("%s %q, want %q", webhook.AlertIDHeader, first, tc.want)
+			}
+			if again != first {
+				t.Errorf("repeat carries %q, first %q", again, first)
+			}
+			if other, ok := seen[first]; ok {
+				t.Errorf("%q also names %q", first, other)
+			}
+			seen[first] = tc.name
+		})
 	}
 }
 
