@@ -40,6 +40,9 @@ type Scheduler struct {
 	jobs       []Job
 	entries    map[string]cron.EntryID
 	members    *members             // the replicas sharing the sources (lease.go)
+	// Solo says no other replica can poll these sources (the embedded
+	// server's store is locked to one process): no claims are made.
+	Solo bool
 	unfinished map[string]time.Time // source -> slot claimed whose poll was cut short
 	claimErr   string
 }
@@ -218,7 +221,7 @@ func (s *Scheduler) Stop() context.Context {
 func (s *Scheduler) join(ctx context.Context, jobs []Job) *members {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.members != nil || len(jobs) == 0 || jobs[0].Poller.Store == nil {
+	if s.Solo || s.members != nil || len(jobs) == 0 || jobs[0].Poller.Store == nil {
 		return s.members
 	}
 	s.members = newMembers(s.owner, jobs[0].Poller.Store, s.logger)
@@ -259,7 +262,7 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 	}
 	name := j.Poller.Source.Name
 	logger := j.Poller.Logger
-	if j.Schedule != nil {
+	if j.Schedule != nil && !s.Solo {
 		// The slot is claimed at the tick, before the jitter: each tick
 		// has its own slot, however late the jitter puts its poll.
 		now := time.Now()

@@ -174,6 +174,9 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.sched = watcher.NewScheduler(a.logger, d.parts.loc, d.parts.owner)
+	// On the embedded server (its store locked to this process) no other
+	// replica polls: poll slots need no claims.
+	d.sched.Solo = a.cfg.NATS.URL == ""
 	jobs, err := d.parts.jobs(d.pollCtx, a, d.cfg.Sources)
 	if err != nil {
 		return err
