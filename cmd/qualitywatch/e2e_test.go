@@ -5,7 +5,9 @@ package main_test
 // SMTP server. What the feeds hold at first sight must not alert; quality
 // announcements added later reach Slack, email and QUALITYWATCH_ALERTS;
 // rhetoric does not; unchanged feeds are answered 304; after kill -9 and a
-// restart nothing is re-alerted and new items are delivered exactly once.
+// restart nothing is re-alerted and new items are delivered exactly once;
+// after kill -9 while Slack answers, that alert comes back within seconds of
+// the restart and is the only one sent twice.
 
 import (
 	"bytes"
@@ -18,9 +20,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +40,8 @@ import (
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/internal/app"
 	"github.com/qualitywatch/qualitywatch/internal/smtptest"
+	"github.com/qualitywatch/qualitywatch/notifier/delivery"
+	"github.com/qualitywatch/qualitywatch/notifier/email"
 )
 
 var binary string
@@ -145,11 +152,17 @@ func atom(entries []entry) []byte {
 	return b.Bytes()
 }
 
-// slackSite records what the Slack webhook receives.
+// slackSite records what the Slack webhook receives. The first request
+// whose body holds the text set by holdFirst is recorded, then answered only
+// once released: the daemon can be killed while Slack answers.
 type slackSite struct {
-	mu     sync.Mutex
-	bodies []string
-	srv    *httptest.Server
+	mu      sync.Mutex
+	bodies  []string
+	hold    string
+	held    chan struct{} // closed when the held request arrived
+	release chan struct{}
+	arrived []time.Time // when each request holding the text arrived
+	srv     *httptest.Server
 }
 
 func newSlackSite(t *testing.T) *slackSite {
@@ -158,11 +171,51 @@ func newSlackSite(t *testing.T) *slackSite {
 		b, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		s.bodies = append(s.bodies, string(b))
+		var wait chan struct{}
+		if s.hold != "" && strings.Contains(string(b), s.hold) {
+			s.arrived = append(s.arrived, time.Now())
+			if len(s.arrived) == 1 {
+				close(s.held)
+				wait = s.release
+			}
+		}
 		s.mu.Unlock()
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-r.Context().Done():
+			}
+		}
 		_, _ = io.WriteString(w, "ok")
 	}))
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(s.releaseHeld) // runs first: Close waits for the held request
 	return s
+}
+
+// holdFirst makes the first request whose body contains text wait for
+// releaseHeld; held is closed when it arrives.
+func (s *slackSite) holdFirst(text string) (held <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold, s.held, s.release, s.arrived = text, make(chan struct{}), make(chan struct{}), nil
+	return s.held
+}
+
+func (s *slackSite) releaseHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		close(s.release)
+		s.release = nil
+	}
+}
+
+// arrivals is when each request holding the text set by holdFirst arrived.
+func (s *slackSite) arrivals() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.arrived...)
 }
 
 func (s *slackSite) messages() []string {
@@ -323,19 +376,69 @@ notifiers:
 	d = start(t, config)
 	before304 := feeds.count304("/gb.xml")
 	waitFor(t, "polls after restart", 30*time.Second, func() bool { return feeds.count304("/gb.xml") >= before304+3 })
-	time.Sleep(2 * time.Second)
-	if n, m := len(slack.messages()), len(mail.Messages()); n != 3 || m != 3 {
+
+	// An item added after the restart is delivered exactly once. Each
+	// notifier delivers in stream order, one alert at a time: anything the
+	// restart re-alerted arrives before this item's alert, and a second
+	// delivery of that alert before the sentinel added after it.
+	feeds.add("/utf8.xml", entry{"u3", "淄博市市场监管局公布电线电缆产品质量监督抽查结果", "本次抽查电线电缆产品50批次，不合格4批次，已依法处理。"})
+	waitFor(t, "the new alert", 30*time.Second, func() bool { return delivered(slack, mail, "u3") })
+	if n, m := others(slack, mail, "u3"); n != 3 || m != 3 {
 		t.Fatalf("after restart: slack %d, email %d messages; want 3 and 3 (no re-alert)", n, m)
 	}
-
-	// An item added after the restart is delivered exactly once.
-	feeds.add("/utf8.xml", entry{"u3", "淄博市市场监管局公布电线电缆产品质量监督抽查结果", "本次抽查电线电缆产品50批次，不合格4批次，已依法处理。"})
-	waitFor(t, "the new alert", 30*time.Second, func() bool { return len(slack.messages()) >= 4 && len(mail.Messages()) >= 4 })
-	time.Sleep(3 * time.Second)
-	if n, m := len(slack.messages()), len(mail.Messages()); n != 4 || m != 4 {
+	assertAlerts(t, natsAddr, []string{"u2", "g2", "a2", "u3"})
+	feeds.add("/utf8.xml", entry{"sentinel", "济南市市场监管局关于2026年儿童玩具产品质量监督抽查结果的通告", "抽查儿童玩具产品60批次，不合格4批次。"})
+	waitFor(t, "the sentinel", 30*time.Second, func() bool { return delivered(slack, mail, "sentinel") })
+	if n, m := others(slack, mail, "sentinel"); n != 4 || m != 4 {
 		t.Fatalf("after new item: slack %d, email %d messages; want exactly 4 each", n, m)
 	}
-	assertAlerts(t, natsAddr, []string{"u2", "g2", "a2", "u3"})
+
+	// kill -9 while Slack is answering an alert: after the restart the
+	// alert comes back once the ack wait has passed (it used to take 30 s),
+	// and it is the only message sent twice: delivery is at least once, and
+	// email, which had answered, gets it once.
+	held := slack.holdFirst("儿童服装")
+	feeds.add("/gb.xml", entry{"g3", "烟台市市场监管局公布儿童服装产品质量监督抽查结果", "本次抽查儿童服装产品60批次，不合格5批次，已责令整改。"})
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the alert for g3 did not reach Slack")
+	}
+	waitFor(t, "the g3 email", 30*time.Second, func() bool { return slices.Contains(mailGUIDs(mail), "g3") })
+	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-d.exited
+	slack.releaseHeld()
+	restarted := time.Now()
+	d = start(t, config)
+	waitFor(t, "g3 sent again after the restart", 60*time.Second, func() bool { return len(slack.arrivals()) >= 2 })
+	resumed := slack.arrivals()[1].Sub(restarted)
+	t.Logf("kill -9 while Slack answered: the alert reached Slack again %s after the restart (ack wait %s)",
+		resumed.Round(100*time.Millisecond), delivery.DefaultAckWait)
+	if resumed >= 30*time.Second {
+		t.Errorf("the alert held at the kill came back %s after the restart: the short ack wait is not in effect", resumed)
+	}
+	if !strings.Contains(d.stderr.String(), "sending again after an interrupted send") {
+		t.Errorf("no warning that the alert whose send the kill interrupted may reach Slack twice")
+	}
+	feeds.add("/utf8.xml", entry{"sentinel-2", "临沂市市场监管局公布电动自行车产品质量监督抽查结果", "本次抽查电动自行车产品40批次，不合格3批次。"})
+	waitFor(t, "the second sentinel", 30*time.Second, func() bool { return delivered(slack, mail, "sentinel-2") })
+	countOf := func(guids []string, g string) int {
+		n := 0
+		for _, x := range guids {
+			if x == g {
+				n++
+			}
+		}
+		return n
+	}
+	if n, m := countOf(slackGUIDs(slack), "g3"), countOf(mailGUIDs(mail), "g3"); n != 2 || m != 1 {
+		t.Errorf("g3 reached Slack %d and email %d times; want 2 (the kill fell while Slack answered) and 1", n, m)
+	}
+	if n, m := len(slackGUIDs(slack)), len(mailGUIDs(mail)); n != 8 || m != 7 {
+		t.Errorf("slack %d, email %d messages; want 8 and 7: only g3 is repeated, in Slack", n, m)
+	}
 
 	// SIGTERM stops it cleanly within the shutdown budget.
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -354,6 +457,58 @@ notifiers:
 	}
 }
 
+// delivered reports whether the alert for guid reached both Slack and email.
+func delivered(slack *slackSite, mail *smtptest.Server, guid string) bool {
+	return slices.Contains(slackGUIDs(slack), guid) && slices.Contains(mailGUIDs(mail), guid)
+}
+
+// others counts the Slack messages and the emails that carry another alert
+// than the one for guid.
+func others(slack *slackSite, mail *smtptest.Server, guid string) (inSlack, inMail int) {
+	for _, g := range slackGUIDs(slack) {
+		if g != guid {
+			inSlack++
+		}
+	}
+	for _, g := range mailGUIDs(mail) {
+		if g != guid {
+			inMail++
+		}
+	}
+	return inSlack, inMail
+}
+
+// itemLink is the link of a test item (see rss and atom).
+var itemLink = regexp.MustCompile(`http://example\.org/([^/"|>]+)\.html`)
+
+// slackGUIDs names the item behind each Slack message by its link, "" where
+// it shows none.
+func slackGUIDs(s *slackSite) []string {
+	var out []string
+	for _, b := range s.messages() {
+		g := ""
+		if m := itemLink.FindStringSubmatch(b); m != nil {
+			g = m[1]
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// mailGUIDs names the item behind each email by the alert id in its
+// headers ("<source>/guid:<guid>"), "" where it has none.
+func mailGUIDs(s *smtptest.Server) []string {
+	var out []string
+	for _, m := range s.Messages() {
+		g := ""
+		if msg, err := mail.ReadMessage(bytes.NewReader(m.Data)); err == nil {
+			_, g, _ = strings.Cut(msg.Header.Get(email.AlertIDHeader), "/guid:")
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // assertAlerts checks that QUALITYWATCH_ALERTS holds exactly the alerts for
 // the given guids, each with Nats-Msg-Id and schema v1.
 func assertAlerts(t *testing.T, natsAddr string, guids []string) {
@@ -369,11 +524,17 @@ func assertAlerts(t *testing.T, natsAddr string, guids []string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	stream, err := js.Stream(ctx, bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fetch as many as the stream holds: nothing more to wait for.
+	held := int(stream.CachedInfo().State.Msgs)
 	cons, err := js.OrderedConsumer(ctx, bus.AlertsStream, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, err := cons.Fetch(len(guids)+5, jetstream.FetchMaxWait(2*time.Second))
+	batch, err := cons.Fetch(max(held, 1), jetstream.FetchMaxWait(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/internal/app"
 	"github.com/qualitywatch/qualitywatch/internal/smtptest"
+	"github.com/qualitywatch/qualitywatch/watcher"
 )
 
 // receiver is a stand-in target that records accepted bodies. fail decides
@@ -121,6 +123,12 @@ func (f *feed) add(guid, title, text string) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "<item><guid>%s</guid><title><![CDATA[%s]]></title><link>http://example.org/%s.html</link><description><![CDATA[%s]]></description></item>", guid, title, guid, text)
 	f.items = append([]string{b.String()}, f.items...)
+}
+
+// addSentinel adds the sentinel's item: a weifang sampling notice, which
+// every notifier's filter in these tests admits.
+func (f *feed) addSentinel() {
+	f.add(sentinel, "潍坊市市场监管局关于2026年儿童玩具产品质量监督抽查结果的通告", "抽查儿童玩具产品60批次，不合格4批次。")
 }
 
 func TestEveryChannelGetsWhatItsFilterAdmitsExactlyOnce(t *testing.T) {
@@ -263,7 +271,8 @@ notifiers:
 		}
 	})
 
-	time.Sleep(2500 * time.Millisecond) // baseline taken, a few polls
+	js := connectJS(t, cfg)
+	waitFor(t, 30*time.Second, "the baseline", func() bool { return baselined(t, js, "news") })
 	src.add("wf", "<!channel> 潍坊市市场监督管理局关于食品安全监督抽检信息的通告 <https://evil.example|点击>",
 		"潍坊市市场监督管理局组织抽检食品样品120批次，其中不合格样品3批次，已依法处置。")
 	src.add("qd", "青岛市市场监管局：部分儿童电动玩具实施召回", "生产企业向市场监管总局备案召回计划，召回存在缺陷的儿童电动玩具2000件。")
@@ -288,25 +297,45 @@ notifiers:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(4 * time.Second) // anything extra would show up now
+	// Anything extra would have arrived before the sentinel.
+	src.addSentinel()
+	mails := func() []string {
+		var out []string
+		for _, m := range mail.Messages() {
+			out = append(out, string(m.Data))
+		}
+		return out
+	}
+	console := func() string {
+		stdoutMu.Lock()
+		defer stdoutMu.Unlock()
+		return stdout.String()
+	}
+	waitFor(t, 40*time.Second, "the sentinel at every receiver", func() bool {
+		got := hasSentinel(console()) && hasSentinel(digest.bodies()...) && sentinelDeadLettered(t, js, "broken")
+		for r := range want {
+			got = got && hasSentinel(r.bodies()...)
+		}
+		return got && hasSentinel(mails()...)
+	})
 	for r, n := range want {
-		if got := len(r.bodies()); got != n {
+		if got := len(withoutSentinel(r.bodies())); got != n {
 			t.Errorf("%s got %d messages, want exactly %d", r.name, got, n)
 		}
 	}
-	if got := len(mail.Messages()); got != 2 {
+	if got := len(withoutSentinel(mails())); got != 2 {
 		t.Errorf("mail got %d messages, want 2 (the recall is excluded)", got)
 	}
 	if got := digestAlerts(t, digest.bodies()); got != 3 {
 		t.Errorf("digest carried %d alerts, want each of the 3 exactly once", got)
 	}
-	if len(digest.bodies()) > 2 {
-		t.Errorf("digest sent %d messages for alerts published together, want one per window", len(digest.bodies()))
+	if n := len(withoutSentinel(digest.bodies())); n > 2 {
+		t.Errorf("digest sent %d messages for alerts published together, want one per window", n)
 	}
 	if !strings.Contains(lark.bodies()[0], "潍坊") {
 		t.Errorf("feishu (weifang only) got %s", lark.bodies()[0])
 	}
-	if got := deadLetters(t, cfg); got != 3 {
+	if got := deadLetters(t, cfg) - 1; got != 3 { // the sentinel's aside
 		t.Errorf("dead letters for the 400 receiver: %d, want 3", got)
 	}
 	for _, m := range mail.Messages() {
@@ -314,9 +343,7 @@ notifiers:
 			t.Errorf("hostile title unescaped in the email")
 		}
 	}
-	stdoutMu.Lock()
-	out := stdout.String()
-	stdoutMu.Unlock()
+	out := console()
 	if strings.Count(out, "http://example.org/") < 3 || strings.Contains(out, "现代化产业体系") || strings.Contains(out, "example.org/old.html") {
 		t.Errorf("console output:\n%s", out)
 	}
@@ -334,11 +361,18 @@ func digestAlerts(t *testing.T, bodies []string) int {
 			Schema string
 			Alerts []alert.Alert
 		}
-		if err := json.Unmarshal([]byte(b), &d); err != nil || d.Schema != "qualitywatch.digest.v1" {
+		err := json.Unmarshal([]byte(b), &d)
+		if err == nil && d.Schema == alert.Schema && hasSentinel(b) {
+			continue // the sentinel alone in its window, posted as the alert itself
+		}
+		if err != nil || d.Schema != "qualitywatch.digest.v1" {
 			t.Errorf("digest body %q: %v", b, err)
 			continue
 		}
 		for _, a := range d.Alerts {
+			if hasSentinel(a.ID) {
+				continue
+			}
 			seen[a.ID]++
 			if seen[a.ID] > 1 {
 				t.Errorf("alert %s in two digests", a.ID)
@@ -346,6 +380,58 @@ func digestAlerts(t *testing.T, bodies []string) int {
 		}
 	}
 	return len(seen)
+}
+
+// sentinel is the guid of an item a test adds after the real ones. A
+// notifier takes one alert at a time, in stream order, so once a receiver
+// got the sentinel's alert nothing published before it can still arrive
+// there: no fixed sleep needs to guess when the last one is in.
+const sentinel = "sentinel"
+
+// hasSentinel reports whether any of bodies carries the sentinel's alert (its
+// link, or its id in an email's headers).
+func hasSentinel(bodies ...string) bool {
+	return slices.ContainsFunc(bodies, func(b string) bool { return strings.Contains(b, sentinel) })
+}
+
+// withoutSentinel returns the bodies that do not carry the sentinel's alert.
+func withoutSentinel(bodies []string) []string {
+	var out []string
+	for _, b := range bodies {
+		if !hasSentinel(b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// sentinelDeadLettered reports whether the notifier's last dead letter is
+// the sentinel's alert: every earlier alert it gave up on is dead-lettered
+// by then.
+func sentinelDeadLettered(t *testing.T, js jetstream.JetStream, notifier string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, bus.DeadLetterStream)
+	if err != nil {
+		return false
+	}
+	m, err := s.GetLastMsgForSubject(ctx, bus.DeadLetterSubject(notifier))
+	return err == nil && hasSentinel(string(m.Data))
+}
+
+// baselined reports whether the watcher has recorded what the source held
+// at first sight: items added from then on alert.
+func baselined(t *testing.T, js jetstream.JetStream, source string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	store, err := watcher.OpenStore(ctx, js)
+	if err != nil {
+		return false
+	}
+	st, err := store.State(ctx, source)
+	return err == nil && st.Baselined
 }
 
 // deadLetters counts the broken notifier's dead letters, read from outside

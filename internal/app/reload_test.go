@@ -61,13 +61,13 @@ notifiers:
 		}
 	})
 	base := "http://" + httpAddr
-	waitFor(t, 30*time.Second, "source a's baseline", func() bool { return len(sourceStates(t, base)) == 1 && sourceStates(t, base)["a"] == "ok" })
+	waitFor(t, 30*time.Second, "source a's baseline", func() bool { return polledOnce(t, base, 1) })
 
 	// Add source b and notifier second.
 	if err := a.Reload(t.Context(), conf(a1+"\n"+b1, n1+"\n"+n2), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "source b's baseline", func() bool { return sourceStates(t, base)["b"] == "ok" })
+	waitFor(t, 30*time.Second, "source b's baseline", func() bool { return polledOnce(t, base, 2) })
 	// b's item at first sight did not alert; a new one on b does, to both.
 	f.set("/b.xml", rssItem("b1", "青岛市市场监管局发布电线电缆产品质量监督抽查结果", "http://b.example/1", "抽查电线电缆80批次，不合格12批次。"),
 		rssItem("b0", "青岛市市场监管局发布儿童玩具召回信息", "http://b.example/0", "召回存在缺陷的儿童电动玩具2000件。"))

@@ -79,7 +79,7 @@ notifiers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, "test")
+	a, err := app.Build(cfg, testLogger(t), io.Discard, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,18 +94,7 @@ notifiers:
 	})
 	base := "http://" + httpAddr
 	// Every source's baseline taken (empty feeds).
-	waitFor(t, 30*time.Second, "baselines", func() bool {
-		var s apiSources
-		if getJSON(t, base+"/api/v1/sources", &s) != nil || len(s.Sources) != 3 {
-			return false
-		}
-		for _, src := range s.Sources {
-			if src.State != "ok" {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, 30*time.Second, "baselines", func() bool { return polledOnce(t, base, 3) })
 	alerts := func(r *receiver) []alert.Alert {
 		var out []alert.Alert
 		for _, b := range r.bodies() {
@@ -187,4 +176,24 @@ notifiers:
 	if last.AlsoOf != got[0].ID || len(last.Also) != 2 {
 		t.Errorf("follow-up %+v: want both copies", last)
 	}
+}
+
+// testLogger logs at debug level into a buffer that is printed when the
+// test fails.
+func testLogger(t *testing.T) *slog.Logger {
+	t.Helper()
+	var mu sync.Mutex
+	var buf strings.Builder
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("daemon log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -24,8 +24,10 @@ func TestStopDuringSlowDeliveryLosesNothing(t *testing.T) {
 	var slow atomic.Bool
 	slow.Store(true)
 	var arrived, accepted atomic.Int32
+	var sentinelIn atomic.Bool
 	release := make(chan struct{}) // lets a request held by the slow target go
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		arrived.Add(1)
 		if slow.Load() {
 			select {
@@ -34,18 +36,22 @@ func TestStopDuringSlowDeliveryLosesNothing(t *testing.T) {
 			}
 			return
 		}
+		if hasSentinel(string(body)) {
+			sentinelIn.Store(true)
+			return
+		}
 		accepted.Add(1)
 	}))
 	t.Cleanup(target.Close)
 	src := newFeed(t)
 
 	store := t.TempDir()
-	conf := fmt.Sprintf(`nats: {listen: "", store_dir: %q}
+	conf := fmt.Sprintf(`nats: {listen: %q, store_dir: %q}
 http: {listen: ""}
 watch: {schedule: "@every 1s", jitter: 0s}
 sources: [{name: news, url: %q}]
 notifiers: [{name: hook, type: webhook, url: %q, timeout: 60s}]
-`, store, src.srv.URL, target.URL)
+`, freePort(t), store, src.srv.URL, target.URL)
 	cfg, err := config.Parse([]byte(conf), func(string) string { return "" }, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -60,21 +66,11 @@ notifiers: [{name: hook, type: webhook, url: %q, timeout: 60s}]
 		go func() { done <- a.Run(ctx) }()
 		return cancel, done
 	}
-	waitUntil := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
 	cancel, done := run()
-	time.Sleep(1500 * time.Millisecond) // baseline
+	js := connectJS(t, cfg)
+	waitFor(t, 30*time.Second, "the baseline", func() bool { return baselined(t, js, "news") })
 	src.add("wf", "潍坊市市场监督管理局关于食品安全监督抽检信息的通告", "组织抽检食品样品120批次，其中不合格样品3批次。")
-	waitUntil("the delivery to reach the slow target", func() bool { return arrived.Load() > 0 })
+	waitFor(t, 30*time.Second, "the delivery to reach the slow target", func() bool { return arrived.Load() > 0 })
 
 	stopped := time.Now()
 	cancel()
@@ -96,9 +92,11 @@ notifiers: [{name: hook, type: webhook, url: %q, timeout: 60s}]
 	restarted := time.Now()
 	cancel, done = run()
 	defer func() { cancel(); <-done }()
-	waitUntil("the alert after the restart", func() bool { return accepted.Load() > 0 })
+	waitFor(t, 30*time.Second, "the alert after the restart", func() bool { return accepted.Load() > 0 })
 	t.Logf("delivered %s after the restart", time.Since(restarted).Round(time.Millisecond))
-	time.Sleep(2 * time.Second)
+	// A second delivery would come before the sentinel's.
+	src.addSentinel()
+	waitFor(t, 30*time.Second, "the sentinel", sentinelIn.Load)
 	if n := accepted.Load(); n != 1 {
 		t.Fatalf("delivered %d times after the restart, want once", n)
 	}

@@ -116,7 +116,23 @@ type apiSources struct {
 	Sources []struct {
 		Name, State, LastError string
 		Failures               int
+		LastOK                 *time.Time `json:"last_ok"`
 	}
+}
+
+// polledOnce reports whether every one of n sources has had a successful
+// poll (so its baseline is taken).
+func polledOnce(t *testing.T, base string, n int) bool {
+	var s apiSources
+	if getJSON(t, base+"/api/v1/sources", &s) != nil || len(s.Sources) != n {
+		return false
+	}
+	for _, src := range s.Sources {
+		if src.LastOK == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func sourceStates(t *testing.T, base string) map[string]string {
