@@ -35,14 +35,14 @@ type Scheduler struct {
 	stopping chan struct{}  // closed by Stop: start-up polls not begun are dropped
 	stopOnce sync.Once
 
-	mu         sync.Mutex
-	lastErrs   map[string]string
-	jobs       []Job
-	entries    map[string]cron.EntryID
-	members    *members             // the replicas sharing the sources (lease.go)
+	mu       sync.Mutex
+	lastErrs map[string]string
+	jobs     []Job
+	entries  map[string]cron.EntryID
+	members  *members // the replicas sharing the sources (lease.go)
 	// Solo says no other replica can poll these sources (the embedded
 	// server's store is locked to one process): no claims are made.
-	Solo bool
+	Solo       bool
 	unfinished map[string]time.Time // source -> slot claimed whose poll was cut short
 	claimErr   string
 }
