@@ -18,14 +18,18 @@ type Phased struct {
 	Phase time.Duration // in [0, Every)
 }
 
-// PhaseOf is a source's offset within interval.
+// PhaseOf is a source's offset within interval, in whole seconds: cron
+// wakes once per distinct moment (and sorts all its entries each time), so
+// sources share the seconds of the interval rather than each having its own
+// instant.
 func PhaseOf(source string, interval time.Duration) time.Duration {
-	if interval <= 0 {
+	secs := int64(interval / time.Second)
+	if secs <= 1 {
 		return 0
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(source))
-	return time.Duration(h.Sum64() % uint64(interval))
+	return time.Duration(h.Sum64()%uint64(secs)) * time.Second
 }
 
 // Next is the first moment after t that is Phase past a multiple of Every
