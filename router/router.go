@@ -12,6 +12,7 @@
 package router
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,9 @@ import (
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/repost"
 )
+
+// notMatched is how an item that does not match encodes its verdict.
+const notMatched = `"verdict":{"match":false`
 
 // ackWait is how long an item handed to a router that died waits before it
 // is handed again: routing an item takes milliseconds.
@@ -84,6 +88,12 @@ func (s *Router) Run(ctx context.Context) error {
 }
 
 func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
+	// Most items do not match: their verdict, written first by the watcher's
+	// encoder, says so without decoding the whole item and its text.
+	if bytes.Contains(m.Data(), []byte(notMatched)) {
+		_ = m.Ack()
+		return
+	}
 	it, err := alert.DecodeItem(m.Data())
 	if err != nil {
 		// A message that is not an item can never become one: keep it out
