@@ -65,19 +65,7 @@ sources:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, conf)
 	}
-	a, err := app.Build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	runDaemon(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	js := connectJS(t, cfg)
 	// Every entry of every page becomes an item; then the stage and the
@@ -216,4 +204,24 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// runDaemon builds the daemon from cfg and runs it until the test ends,
+// failing the test if Run returns an error.
+func runDaemon(t *testing.T, cfg *config.Config, logger *slog.Logger) *app.App {
+	t.Helper()
+	a, err := app.Build(cfg, logger, io.Discard, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return a
 }

@@ -5,7 +5,6 @@ package app_test
 // one keeps alerting.
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/config"
-	"github.com/qualitywatch/qualitywatch/internal/app"
 )
 
 func TestReloadAddsAndRemovesWithoutReAlerting(t *testing.T) {
@@ -47,19 +45,7 @@ notifiers:
 
 	f.set("/a.xml", rssItem("a1", "潍坊市市场监管局发布食品安全监督抽检信息", "http://a.example/1", "抽检食品120批次，不合格3批次。"))
 	f.set("/b.xml", rssItem("b0", "青岛市市场监管局发布儿童玩具召回信息", "http://b.example/0", "召回存在缺陷的儿童电动玩具2000件。"))
-	a, err := app.Build(conf(a1, n1), slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	a := runDaemon(t, conf(a1, n1), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	base := "http://" + httpAddr
 	waitFor(t, 30*time.Second, "source a's baseline", func() bool { return polledOnce(t, base, 1) })
 

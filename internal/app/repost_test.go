@@ -7,10 +7,8 @@ package app_test
 // gives exactly one update.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +19,6 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/config"
-	"github.com/qualitywatch/qualitywatch/internal/app"
 )
 
 // feeds serves several RSS feeds whose items the test sets.
@@ -79,19 +76,7 @@ notifiers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(cfg, testLogger(t), io.Discard, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	runDaemon(t, cfg, testLogger(t))
 	base := "http://" + httpAddr
 	// Every source's baseline taken (empty feeds).
 	waitFor(t, 30*time.Second, "baselines", func() bool { return polledOnce(t, base, 3) })

@@ -5,7 +5,6 @@ package app_test
 // shown, and dead letters can be dropped or replayed with the token only.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/config"
-	"github.com/qualitywatch/qualitywatch/internal/app"
 )
 
 // troubled is a site with one healthy feed, one that fails until told
@@ -83,19 +81,7 @@ notifiers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	runDaemon(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return "http://" + httpAddr, tr, ops, refused
 }
 
