@@ -13,9 +13,15 @@ const maxTextRunes = 20000
 // BuildItem turns a feed entry into the item published on the items stream,
 // classified by c.
 func BuildItem(source string, e Entry, id string, now time.Time, c Classifier) alert.Item {
-	text := PlainText(e.Content)
+	// Each of content and summary is read as HTML once: the text is the
+	// content (else the summary), the summary the summary (else the content).
+	content, summary := PlainText(e.Content), PlainText(e.Summary)
+	text := content
 	if text == "" {
-		text = PlainText(e.Summary)
+		text = summary
+	}
+	if summary == "" {
+		summary = content
 	}
 	text = truncateRunes(text, maxTextRunes)
 	title := strings.TrimSpace(PlainText(e.Title))
@@ -26,7 +32,7 @@ func BuildItem(source string, e Entry, id string, now time.Time, c Classifier) a
 		Title:   title,
 		Link:    strings.TrimSpace(e.Link),
 		Fetched: now.UTC().Format(time.RFC3339),
-		Summary: Summary(e, 280),
+		Summary: truncate(summary, 280),
 		Text:    text,
 	}
 	if !e.Published.IsZero() {
