@@ -136,8 +136,15 @@ func TestGovSiteTrapsAndChallenge(t *testing.T) {
 	if !errors.As(err, &he) || !he.Challenge {
 		t.Errorf("waf: %v, want an HTTP error marked as a challenge", err)
 	}
-	// The Hanweb dataproxy was asked with the column's page size.
+	// The Hanweb dataproxy is asked with the column's page size.
+	hw := cols["hanweb"]
+	if _, err := govReader(t, site, hw.Path, hw.Select, hw.Pages).Read(t.Context(), watcher.Validators{}, govsite.Now()); err != nil {
+		t.Fatal(err)
+	}
 	hits := slices.DeleteFunc(site.Hits(), func(h string) bool { return !strings.Contains(h, "dataproxy") })
+	if len(hits) != hw.Pages-1 {
+		t.Errorf("%d dataproxy requests for %d pages, want one per page after the first", len(hits), hw.Pages)
+	}
 	for _, h := range hits {
 		if !strings.Contains(h, "perpage=15") {
 			t.Errorf("dataproxy asked with another page size: %s", h)

@@ -190,35 +190,6 @@ func (s *Store) release(ctx context.Context, key, owner string) error {
 	return nil
 }
 
-// Lease takes the right to poll source for ttl (rounded up to whole
-// seconds), or keeps it when owner already holds it; false when another
-// owner does. The scheduler shares sources with slot claims (Claim); Lease
-// is the plain exclusive lease, for callers that want one.
-func (s *Store) Lease(ctx context.Context, source, owner string, ttl time.Duration) (bool, error) {
-	key := "poll." + source
-	_, err := s.leases.Create(ctx, key, []byte(owner), jetstream.KeyTTL(wholeSeconds(ttl)))
-	switch {
-	case err == nil:
-		return true, nil
-	case lostRace(err):
-		e, gerr := s.leases.Get(ctx, key)
-		if bus.IsNotFound(gerr) {
-			return false, nil // expired between the two: the next try takes it
-		}
-		if gerr != nil {
-			return false, fmt.Errorf("read poll lease: %w", gerr)
-		}
-		return string(e.Value()) == owner, nil
-	default:
-		return false, fmt.Errorf("take poll lease: %w", err)
-	}
-}
-
-// ReleaseLease gives up the poll lease on source if owner holds it.
-func (s *Store) ReleaseLease(ctx context.Context, source, owner string) error {
-	return s.release(ctx, "poll."+source, owner)
-}
-
 // members is this replica's view of the replicas sharing the sources.
 type members struct {
 	self   string

@@ -151,25 +151,6 @@ func TestClaimOnePerSlot(t *testing.T) {
 	}
 }
 
-// A lease of 1.6s lasts at least 1.6s (the server keeps whole seconds).
-func TestLeaseIsNotCutToWholeSeconds(t *testing.T) {
-	conn := natstest.Start(t, "")
-	store, err := OpenStore(t.Context(), conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	taken := time.Now()
-	if ok, err := store.Lease(t.Context(), "s", "a", 1600*time.Millisecond); err != nil || !ok {
-		t.Fatalf("lease: %v %v", ok, err)
-	}
-	for time.Since(taken) < 1500*time.Millisecond {
-		if ok, err := store.Lease(t.Context(), "s", "b", time.Second); err != nil || ok {
-			t.Fatalf("after %s another owner took a 1.6s lease: %v %v", time.Since(taken), ok, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 type quietMetrics struct{}
 
 func (quietMetrics) Polled(string, string, time.Time) {}

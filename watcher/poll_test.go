@@ -275,34 +275,3 @@ func TestPublishFailureLosesNothing(t *testing.T) {
 	}
 }
 
-func TestLeaseKeepsReplicasApart(t *testing.T) {
-	conn := natstest.Start(t, "")
-	store, err := watcher.OpenStore(t.Context(), conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok, err := store.Lease(t.Context(), "weifang-news", "replica-a", 2*time.Second)
-	if err != nil || !ok {
-		t.Fatalf("first lease: %v %v", ok, err)
-	}
-	if ok, _ := store.Lease(t.Context(), "weifang-news", "replica-b", 2*time.Second); ok {
-		t.Fatal("replica-b took a lease replica-a holds")
-	}
-	if ok, _ := store.Lease(t.Context(), "weifang-news", "replica-a", 2*time.Second); !ok {
-		t.Fatal("replica-a lost its own lease")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, err := store.Lease(t.Context(), "weifang-news", "replica-b", 2*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("lease never expired")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}

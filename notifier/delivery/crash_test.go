@@ -152,7 +152,6 @@ func TestCrashResumesWithinSeconds(t *testing.T) {
 			ncA := doomedRunner(t, c, tg, o)
 			publish(t, c.JS, alertIDs("k", 4)...)
 			waitFor(t, 10*time.Second, "k-02 sent", func() bool { return tg.requests("k-02") == 1 })
-			time.Sleep(2 * heartbeatPeriod(DefaultAckWait)) // the holder heartbeats: the server keeps k-02 for it
 
 			ncA.Close() // kill -9
 			killed := time.Now()
@@ -208,8 +207,18 @@ func TestSlowTargetKeepsAlert(t *testing.T) {
 	startRunner(t, c.JS, slow, o, nil)
 	publish(t, c.JS, mkAlert("w-01"))
 	<-slow.entered
+	held := time.Now()
 	startRunner(t, c.JS, other, o, nil)
-	time.Sleep(3500 * time.Millisecond) // three and a half ack waits
+	// Through three and a half ack waits the server must not take the
+	// alert back: watched on the consumer, not guessed.
+	tick := time.NewTicker(o.AckWait / 4)
+	defer tick.Stop()
+	for time.Since(held) < 7*o.AckWait/2 {
+		<-tick.C
+		if info, err := consumerInfo(t, c.JS, "slow"); err == nil && info.NumRedelivered > 0 {
+			t.Fatalf("the server redelivered the held alert after %s", time.Since(held).Round(time.Millisecond))
+		}
+	}
 	close(slow.release)
 	waitFor(t, 10*time.Second, "delivery", func() bool { return len(slow.counts())+len(other.counts()) == 1 })
 	waitFor(t, 10*time.Second, "consumer settled", func() bool { return settled(t, c.JS, "slow") })
