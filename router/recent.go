@@ -156,13 +156,22 @@ func (r *recent) put(ctx context.Context, rec *Record) error {
 	return nil
 }
 
-// LookupAlso reads the copies recorded for an alert, for the status API.
-func LookupAlso(ctx context.Context, js jetstream.JetStream, alertID string) ([]alert.Also, error) {
+// Records reads the recent alerts' records, for the status API.
+type Records struct{ kv jetstream.KeyValue }
+
+// OpenRecords binds the recent-alerts bucket once for many lookups.
+func OpenRecords(ctx context.Context, js jetstream.JetStream) (*Records, error) {
 	kv, err := js.KeyValue(ctx, bus.RecentBucket)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open bucket %s: %w", bus.RecentBucket, err)
 	}
-	e, err := kv.Get(ctx, RecordKey(alertID))
+	return &Records{kv: kv}, nil
+}
+
+// Also returns the copies recorded for an alert (none when it is not
+// recent or had none).
+func (r *Records) Also(ctx context.Context, alertID string) ([]alert.Also, error) {
+	e, err := r.kv.Get(ctx, RecordKey(alertID))
 	if bus.IsNotFound(err) {
 		return nil, nil
 	}
@@ -171,7 +180,7 @@ func LookupAlso(ctx context.Context, js jetstream.JetStream, alertID string) ([]
 	}
 	var rec Record
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("decode record of %s: %w", alertID, err)
 	}
 	return rec.Also, nil
 }

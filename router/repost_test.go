@@ -111,7 +111,11 @@ func TestOneNoticeOneAlert(t *testing.T) {
 	if strings.Join(last.Regions, ",") != "shandong,weifang,kuiwen" {
 		t.Errorf("regions %v: want the union of the copies'", last.Regions)
 	}
-	also, err := router.LookupAlso(t.Context(), conn.JS, "link:p/5")
+	records, err := router.OpenRecords(t.Context(), conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	also, err := records.Also(t.Context(), "link:p/5")
 	if err != nil || len(also) != 2 {
 		t.Errorf("recorded copies: %v %v", also, err)
 	}

@@ -133,9 +133,8 @@ func (a *App) statusPage() (*status, error) {
 			}
 			return names
 		},
-		replay:    a.replayDeadLetter,
-		drop:      a.dropDeadLetter,
-		delivered: a.deliveredMark,
+		replay: a.replayDeadLetter,
+		drop:   a.dropDeadLetter,
 	}, nil
 }
 
@@ -176,14 +175,4 @@ func (a *App) replayDeadLetter(ctx context.Context, name string, seq uint64) err
 		return nil
 	}
 	return fmt.Errorf("%w: no notifier %s", errNoDeadLetter, name)
-}
-
-// deliveredMark reports whether a notifier delivered an alert.
-func (a *App) deliveredMark(ctx context.Context, notifier, alertID string) bool {
-	c := a.conn.Load()
-	if c == nil {
-		return false
-	}
-	ok, err := delivery.Delivered(ctx, c.JS, notifier, alertID)
-	return err == nil && ok
 }

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/notifier/delivery"
 	"github.com/qualitywatch/qualitywatch/router"
 )
 
@@ -40,10 +42,9 @@ type status struct {
 	js       func() jetstream.JetStream // nil until connected
 	next     func(source string) time.Time
 	notifier func() []string // notifier names in force
-	// delivered, replay and drop reach the notifiers' state.
-	delivered func(ctx context.Context, notifier, alertID string) bool
-	replay    func(ctx context.Context, notifier string, seq uint64) error
-	drop      func(ctx context.Context, notifier string, seq uint64) error
+	// replay and drop act on the notifiers' dead letters.
+	replay func(ctx context.Context, notifier string, seq uint64) error
+	drop   func(ctx context.Context, notifier string, seq uint64) error
 
 	mu      sync.Mutex
 	stats   alertStats
@@ -160,13 +161,28 @@ func (s *status) recent(ctx context.Context) []recentAlert {
 	if err != nil {
 		s.logger.Warn("status page: read alerts", "err", err)
 	}
+	// Each bucket is bound once for the whole list.
+	marks, merr := delivery.OpenMarks(ctx, js)
+	records, rerr := router.OpenRecords(ctx, js)
+	if err := errors.Join(merr, rerr); err != nil {
+		s.logger.Warn("status page: read delivery marks and copies", "err", err)
+	}
+	names := s.notifier()
 	for i := range out {
 		out[i].Delivered = []string{}
-		if s.delivered != nil {
-			out[i].Delivered = deliveredBy(ctx, s.delivered, s.notifier(), out[i].ID)
+		for _, n := range names {
+			if marks == nil {
+				break
+			}
+			if ok, err := marks.Delivered(ctx, n, out[i].ID); err == nil && ok {
+				out[i].Delivered = append(out[i].Delivered, n)
+			}
 		}
-		if also, err := router.LookupAlso(ctx, js, out[i].ID); err == nil && len(also) > 0 {
-			out[i].Also = also
+		slices.Sort(out[i].Delivered)
+		if records != nil {
+			if also, err := records.Also(ctx, out[i].ID); err == nil && len(also) > 0 {
+				out[i].Also = also
+			}
 		}
 	}
 	return out

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -172,16 +171,4 @@ func readDeadLetters(ctx context.Context, js jetstream.JetStream, notifiers []st
 		}
 	}
 	return out, nil
-}
-
-// deliveredBy names the notifiers whose delivered mark the alert has.
-func deliveredBy(ctx context.Context, marks func(ctx context.Context, notifier, alertID string) bool, notifiers []string, id string) []string {
-	var out []string
-	for _, n := range notifiers {
-		if marks(ctx, n, id) {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -93,14 +93,21 @@ func ReplayOne(ctx context.Context, js jetstream.JetStream, n notifier.Notifier,
 	return err
 }
 
-// Delivered reports whether the notifier named name delivered the alert
-// (its delivered mark is in the state bucket).
-func Delivered(ctx context.Context, js jetstream.JetStream, name, alertID string) (bool, error) {
-	st, err := openState(ctx, js, name)
+// Marks reads the notifiers' delivered marks, for the status page.
+type Marks struct{ kv jetstream.KeyValue }
+
+// OpenMarks binds the state bucket once for many lookups.
+func OpenMarks(ctx context.Context, js jetstream.JetStream) (*Marks, error) {
+	st, err := openState(ctx, js, "")
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return st.delivered(ctx, alertID)
+	return &Marks{kv: st.kv}, nil
+}
+
+// Delivered reports whether the notifier named name delivered the alert.
+func (m *Marks) Delivered(ctx context.Context, name, alertID string) (bool, error) {
+	return (&state{kv: m.kv, name: name}).delivered(ctx, alertID)
 }
 
 func newReplayer(ctx context.Context, js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Logger) (*replayer, error) {
