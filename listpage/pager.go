@@ -228,14 +228,21 @@ func (p *Pager) learnTRS(body []byte) bool {
 	return true
 }
 
-// hanwebParam reads "name: value", "name=value" or "name:'value'" as the
-// jpage scripts and the nextgroup links write them.
-func hanwebParam(body []byte, name string) string {
-	re := regexp.MustCompile(`(?i)[?&{,\s'"]` + name + `['"]?\s*[:=]\s*['"]?([^'",&}<>\s]*)`)
-	if m := re.FindSubmatch(body); m != nil {
-		return string(m[1])
+// hanwebParamRe reads "name: value", "name=value" or "name:'value'" as the
+// jpage scripts and the nextgroup links write the column's ids.
+var hanwebParamRe = regexp.MustCompile(`(?i)[?&{,\s'"](unitid|columnid|webid|path|webname|col|appid|sourcecontenttype|permissiontype)['"]?\s*[:=]\s*['"]?([^'",&}<>\s]*)`)
+
+// hanwebParams reads every id in one pass: the first value of each name
+// (lower-cased) wins.
+func hanwebParams(body []byte) map[string]string {
+	out := map[string]string{}
+	for _, m := range hanwebParamRe.FindAllSubmatch(body, -1) {
+		k := strings.ToLower(string(m[1]))
+		if _, ok := out[k]; !ok {
+			out[k] = string(m[2])
+		}
 	}
-	return ""
+	return out
 }
 
 var (
@@ -250,11 +257,12 @@ func (p *Pager) learnHanweb(body []byte) bool {
 		return false
 	}
 	v := url.Values{}
-	unit := hanwebParam(body, "unitid")
+	params := hanwebParams(body)
+	unit := params["unitid"]
 	if m := hanwebUnitRe.FindSubmatch(body); m != nil && unit == "" {
 		unit = string(m[1])
 	}
-	columnid := hanwebParam(body, "columnid")
+	columnid := params["columnid"]
 	if unit == "" || columnid == "" {
 		return false
 	}
@@ -262,7 +270,7 @@ func (p *Pager) learnHanweb(body []byte) bool {
 	v.Set("columnid", columnid)
 	for name, def := range map[string]string{"webid": "", "path": "/", "webname": "", "col": "1", "appid": "1",
 		"sourceContentType": "1", "permissiontype": "0"} {
-		val := hanwebParam(body, name)
+		val := params[strings.ToLower(name)]
 		if dec, err := url.QueryUnescape(val); err == nil {
 			val = dec
 		}
