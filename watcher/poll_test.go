@@ -274,4 +274,3 @@ func TestPublishFailureLosesNothing(t *testing.T) {
 		t.Fatalf("after recovery: %+v (304s %d); want the whole feed re-fetched and all 3 published", res, s.hits304.Load())
 	}
 }
-
