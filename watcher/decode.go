@@ -68,6 +68,12 @@ var (
 // chooseCharset picks the decoding of body, given the declared labels in
 // order of precedence.
 func chooseCharset(body []byte, declared []charsetLabel) candidate {
+	// Valid UTF-8 that nothing contradicts (no label, a UTF-8 label, or
+	// non-ASCII bytes that legacy CJK text would practically never form)
+	// is taken as it is, without scoring it.
+	if utf8.Valid(body) && (len(declared) == 0 || declared[0].name == labelUTF8.name || hasNonASCII(body)) {
+		return candidate{name: labelUTF8.name, text: body}
+	}
 	utf := decodeAs(body, labelUTF8)
 	if len(declared) > 0 {
 		first := decodeAs(body, declared[0])

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -50,13 +49,60 @@ func Parse(body []byte, contentType string) (Feed, error) {
 // chinaStandardTime is the zone of the sites this program watches.
 func chinaStandardTime() *time.Location { return rhythm.China() }
 
-// zoneSuffix recognises a date string that ends with a zone.
-var zoneSuffix = regexp.MustCompile(`(?i)(z|[+-]\d{2}:?\d{2}|\b(gmt|utc|ut|[a-z]{1,2}[sd]t|cst|hkt|jst|sgt)\b)\s*$`)
+// endsWithZone reports whether a date string ends with a zone: "Z", an
+// offset (+0800, -05:00) or a zone abbreviation (GMT, UTC, UT, CST, HKT,
+// JST, SGT, or one or two letters then ST or DT) standing as a word of
+// its own. It is read by hand: it runs for every dated entry.
+func endsWithZone(raw string) bool {
+	s := strings.TrimSpace(raw)
+	n := len(s)
+	if n == 0 {
+		return false
+	}
+	if s[n-1] == 'z' || s[n-1] == 'Z' {
+		return true
+	}
+	if digits(s, n-2, n) && (digits(s, n-5, n-3) && s[n-3] == ':' && sign(s, n-6) || digits(s, n-4, n-2) && sign(s, n-5)) {
+		return true
+	}
+	start := n
+	for start > 0 && isASCIILetter(s[start-1]) {
+		start--
+	}
+	if start == n || start > 0 && isWordByte(s[start-1]) {
+		return false
+	}
+	word := strings.ToLower(s[start:])
+	switch word {
+	case "gmt", "utc", "ut", "cst", "hkt", "jst", "sgt":
+		return true
+	}
+	return (len(word) == 3 || len(word) == 4) && (strings.HasSuffix(word, "st") || strings.HasSuffix(word, "dt"))
+}
+
+// digits reports whether s[i:j] is all ASCII digits (false when i < 0).
+func digits(s string, i, j int) bool {
+	if i < 0 {
+		return false
+	}
+	for k := i; k < j; k++ {
+		if s[k] < '0' || s[k] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func sign(s string, i int) bool { return i >= 0 && (s[i] == '+' || s[i] == '-') }
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isWordByte(c byte) bool { return isASCIILetter(c) || c >= '0' && c <= '9' || c == '_' }
 
 // inZone reads the wall clock of t (parsed as UTC from raw, which named no
 // zone) in loc instead.
 func inZone(raw string, t time.Time, loc *time.Location) time.Time {
-	if t.IsZero() || loc == nil || t.Location() != time.UTC || zoneSuffix.MatchString(strings.TrimSpace(raw)) {
+	if t.IsZero() || loc == nil || t.Location() != time.UTC || endsWithZone(raw) {
 		return t
 	}
 	y, mo, d := t.Date()
@@ -79,7 +125,11 @@ func ParseIn(body []byte, contentType string, loc *time.Location) (Feed, error) 
 			return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
 		}
 	}
-	gf, err := gofeed.NewParser().Parse(bytes.NewReader(text))
+	parser := gofeed.NewParser()
+	// Items' images are never used: gofeed's fallback that finds one by
+	// parsing every item's HTML would cost a parse of each description.
+	parser.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	gf, err := parser.Parse(bytes.NewReader(text))
 	if err != nil {
 		return Feed{}, fmt.Errorf("parse feed (%s): %w", charset, err)
 	}
@@ -166,7 +216,18 @@ func knownEntity(name string) bool {
 
 // checkWellFormed reads every token of an XML document with a strict
 // decoder, after escaping bare ampersands and knowing HTML's named entities.
+// Most feeds are recognised as well-formed by a single pass over their
+// bytes first (wellFormedFast); the decoder reads the rest and names what
+// is wrong.
 func checkWellFormed(text []byte) error {
+	if wellFormedFast(text) {
+		return nil
+	}
+	return checkWellFormedStrict(text)
+}
+
+// checkWellFormedStrict is checkWellFormed by encoding/xml alone.
+func checkWellFormedStrict(text []byte) error {
 	text = escapeLooseAmpersands(text)
 	d := xml.NewDecoder(bytes.NewReader(text))
 	d.Strict = true

@@ -3,6 +3,7 @@ package watcher
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,25 @@ func TestDatesWithoutZoneAreLocal(t *testing.T) {
 	}
 	if got := f.Entries[0].Published; !got.Equal(time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("ParseIn UTC: %v", got)
+	}
+}
+
+// TestEndsWithZone compares endsWithZone with the regular expression it
+// replaced, on every shape of date the parsers meet and on near misses.
+func TestEndsWithZone(t *testing.T) {
+	re := regexp.MustCompile(`(?i)(z|[+-]\d{2}:?\d{2}|\b(gmt|utc|ut|[a-z]{1,2}[sd]t|cst|hkt|jst|sgt)\b)\s*$`)
+	dates := []string{
+		"", " ", "Z", "2026-11-05T10:00:00Z", "2026-11-05T10:00:00z ", "2026-11-05T10:00:00+08:00", "2026-11-05T10:00:00-0500",
+		"Mon, 02 Jan 2006 15:04:05 GMT", "Mon, 02 Jan 2006 15:04:05 gmt\t", "2006-01-02 15:04 UTC", "2006-01-02 15:04 UT",
+		"2006-01-02 15:04 CST", "2006-01-02 15:04 EST", "2006-01-02 15:04 PDT", "2006-01-02 15:04 AEST", "2006-01-02 15:04 AEDT",
+		"2006-01-02 15:04 HKT", "2006-01-02 15:04 JST", "2006-01-02 15:04 SGT", "2006-01-02 15:04 XYZST", "2006-01-02 15:04 ST",
+		"2006-01-02 15:04:05", "2006-01-02", "2026年11月05日", "2026-11-05 10:00", "10:00 +8", "10:00 +080", "10:00 0800", "10:00 +08:0",
+		"10:00 +08::00", "10:00 x+0800", "10:00 +0800x", "10:00GMT", "10:00_GMT", "10:00 AGMT", "10:00-GMT", "10:00 (CST)", "10:00 est.",
+		"abcst", "a est", "Tue", "10:00 PM", "10:00 am", "2006-01-02 15:04:05.000", "+0800", "-08:00", "utc", "05 Nov 2026 10:00 +0000",
+	}
+	for _, d := range dates {
+		if got, want := endsWithZone(d), re.MatchString(strings.TrimSpace(d)); got != want {
+			t.Errorf("endsWithZone(%q) = %v, the expression says %v", d, got, want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/PuerkitoBio/goquery"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -15,6 +14,10 @@ import (
 // text: tags dropped, block boundaries and <br> become spaces, scripts and
 // styles removed, entities decoded (twice, as feeds often escape twice),
 // runs of whitespace (ideographic space included) collapsed to one space.
+//
+// The fragment is read token by token, not built into a tree: only the
+// text and the tags around it matter, and a poll reads every new entry's
+// summary and content.
 func PlainText(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
@@ -22,49 +25,61 @@ func PlainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapseSpace(s)
 	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(s))
-	if err != nil {
-		// The HTML parser accepts any input; only a failing reader errors.
-		return collapseSpace(html.UnescapeString(s))
-	}
 	var b strings.Builder
-	for _, n := range doc.Nodes {
-		writeText(&b, n)
+	b.Grow(len(s))
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	var hidden atom.Atom // the element whose content is being left out
+	depth := 0           // how deep inside it
+	for {
+		tt := z.Next()
+		switch tt {
+		case nethtml.ErrorToken:
+			text := b.String()
+			if strings.Contains(text, "&") {
+				text = html.UnescapeString(text)
+			}
+			return collapseSpace(text)
+		case nethtml.TextToken:
+			if depth == 0 {
+				b.Write(z.Text())
+			}
+		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case depth > 0:
+				if a == hidden && tt == nethtml.StartTagToken {
+					depth++
+				}
+			case isHidden(a):
+				if tt == nethtml.StartTagToken {
+					hidden, depth = a, 1
+				}
+			case a == atom.Br || a == atom.Hr || a == atom.Img || isBlock(a):
+				b.WriteByte(' ')
+			}
+		case nethtml.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case depth > 0:
+				if a == hidden {
+					depth--
+				}
+			case a == atom.Br || isBlock(a):
+				b.WriteByte(' ')
+			}
+		}
 	}
-	text := b.String()
-	if strings.Contains(text, "&") {
-		text = html.UnescapeString(text)
-	}
-	return collapseSpace(text)
 }
 
-// writeText appends the text under n, with a space at each block boundary.
-func writeText(b *strings.Builder, n *nethtml.Node) {
-	switch n.Type {
-	case nethtml.TextNode:
-		b.WriteString(n.Data)
-		return
-	case nethtml.ElementNode:
-		switch n.DataAtom {
-		case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head, atom.Iframe, atom.Object:
-			return
-		case atom.Br, atom.Hr, atom.Img:
-			b.WriteByte(' ')
-			return
-		}
-	case nethtml.CommentNode, nethtml.DoctypeNode:
-		return
+// isHidden reports whether an element's content is not text a reader sees.
+func isHidden(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head, atom.Iframe, atom.Object:
+		return true
 	}
-	block := n.Type == nethtml.ElementNode && isBlock(n.DataAtom)
-	if block {
-		b.WriteByte(' ')
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		writeText(b, c)
-	}
-	if block {
-		b.WriteByte(' ')
-	}
+	return false
 }
 
 func isBlock(a atom.Atom) bool {
@@ -79,22 +94,54 @@ func isBlock(a atom.Atom) bool {
 }
 
 // collapseSpace trims s and turns every run of white space into one space.
+// Runs of other characters are copied as they are, and invalid UTF-8
+// becomes U+FFFD.
 func collapseSpace(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' {
+	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if isSpace(r) {
 			space = true
+			i += n
 			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		space = false
-		b.WriteRune(r)
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+			i++
+			continue
+		}
+		j := i + n // the run of characters that are neither space nor invalid
+		for j < len(s) {
+			r, m := rune(s[j]), 1
+			if r >= utf8.RuneSelf {
+				r, m = utf8.DecodeRuneInString(s[j:])
+			}
+			if isSpace(r) || r == utf8.RuneError && m == 1 {
+				break
+			}
+			j += m
+		}
+		b.WriteString(s[i:j])
+		i = j
 	}
 	return b.String()
+}
+
+func isSpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\v', '\f':
+		return true
+	}
+	return r >= utf8.RuneSelf && (unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff')
 }
 
 // Summary is the plain text of an entry's summary, or of its content when

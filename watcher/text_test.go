@@ -3,6 +3,7 @@ package watcher
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -18,6 +19,12 @@ func TestPlainText(t *testing.T) {
 		{"ideographic spaces collapse", "　　中国加入世界贸易组织已经三年了。\n\n　　多年来", "中国加入世界贸易组织已经三年了。 多年来"},
 		{"comments removed", "质量<!-- 注释 -->强市", "质量强市"},
 		{"bare less-than kept", "a < b and 3<5", "a < b and 3<5"},
+		{"nested hidden elements", "<object>a<object>b</object>c</object>抽检<iframe>x</iframe>", "抽检"},
+		{"an unclosed script hides the rest", "召回<script>var a = '<p>x</p>'", "召回"},
+		{"self-closing and void tags separate words", "one<br/>two<hr>three<img src=x>four", "one two three four"},
+		{"head is not text", "<head><title>页面</title></head><p>正文</p>", "正文"},
+		{"noscript hidden", "<noscript>请启用脚本</noscript>标准化", "标准化"},
+		{"end tag of a block separates", "<div>质量</div>强市", "质量 强市"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,5 +73,34 @@ func BenchmarkPlainText(b *testing.B) {
 	html := strings.Repeat("<p>近日，<strong>潍坊市市场监督管理局</strong>组织抽检食品326批次&amp;hellip;</p>", 200)
 	for b.Loop() {
 		PlainText(html)
+	}
+}
+
+// TestCollapseSpace compares collapseSpace with the plain rune-by-rune
+// version it replaced.
+func TestCollapseSpace(t *testing.T) {
+	ref := func(s string) string {
+		var b strings.Builder
+		space := false
+		for _, r := range s {
+			if unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' {
+				space = true
+				continue
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	for _, s := range []string{
+		"", " ", "a", " a ", "质量\u3000强市", "\u200b质量\ufeff月\u00a0活动\u0085x", "a\xffb", "\xff \xfe", "\xe4\xb8", "a\v\fb\r\nc",
+		"　　中国加入世界贸易组织已经三年了。\n\n　　多年来", "R&D <b>", "x\u2028y\u205fz", strings.Repeat("抽检 ", 50),
+	} {
+		if got, want := collapseSpace(s), ref(s); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
 	}
 }

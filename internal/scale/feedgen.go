@@ -20,14 +20,17 @@ func city(n int) string {
 }
 
 // noticeTitle is a quality notice's title, which the classifier alerts on.
-func noticeTitle(city string, seq int) string {
+// Feed n's bureau is named by its number as well as its city: feeds of
+// the same city publish at the same sequence numbers, and without it their
+// notices would be one notice reposted (which the router rightly merges).
+func noticeTitle(city string, n, seq int) string {
 	notices := [...]string{
-		"%s市市场监督管理局关于2026年第%d期食品安全监督抽检信息的通告",
-		"%s市市场监管局关于第%d批产品质量监督抽查结果的公告",
-		"%s市关于召回第%d批次不合格儿童玩具的通知",
-		"%s市计量检定机构第%d批次计量器具检定结果公示",
+		"%s市市场监督管理局第%d分局关于2026年第%d期食品安全监督抽检信息的通告",
+		"%s市市场监管局第%d分局关于第%d批产品质量监督抽查结果的公告",
+		"%s市第%d分局关于召回第%d批次不合格儿童玩具的通知",
+		"%s市第%d计量检定所第%d批次计量器具检定结果公示",
 	}
-	return fmt.Sprintf(notices[seq%len(notices)], city, seq)
+	return fmt.Sprintf(notices[seq%len(notices)], city, n, seq)
 }
 
 // neutralTitle is ordinary government news.
@@ -69,7 +72,7 @@ func (f *Feeds) body(n, top int) []byte {
 	for seq := top; seq > top-f.opts.Items && seq >= 0; seq-- {
 		var title, text string
 		if f.alerts(seq) {
-			title = noticeTitle(city, seq)
+			title = noticeTitle(city, n, seq)
 			text = fmt.Sprintf(noticeText, city, 10+seq%20, 100+seq%400, 95+seq%300, 1+seq%5)
 		} else {
 			title = neutralTitle(city, seq)

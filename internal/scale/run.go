@@ -59,6 +59,10 @@ type Options struct {
 	// at the end of the run.
 	CPUProfile  io.Writer
 	HeapProfile io.Writer
+	// HeapBase, when set, receives a heap profile taken when the warm-up
+	// ends: with HeapProfile, `go tool pprof -base` shows what grew during
+	// the steady window.
+	HeapBase io.Writer
 	// AnchorTime is how long the anchor (gofeed parsing the sample body)
 	// is measured, split in three batches (0: 3s).
 	AnchorTime time.Duration
@@ -275,7 +279,7 @@ func sampleRun(ctx context.Context, opts Options, start time.Time, stream jetstr
 		return nil, err
 	}
 	samples := []Sample{first}
-	profiling := false
+	profiling, based := false, false
 	defer func() {
 		if profiling {
 			pprof.StopCPUProfile()
@@ -296,6 +300,13 @@ func sampleRun(ctx context.Context, opts Options, start time.Time, stream jetstr
 			return nil, err
 		}
 		samples = append(samples, s)
+		if opts.HeapBase != nil && !based && time.Since(start) >= opts.Warmup {
+			runtime.GC()
+			if err := pprof.Lookup("heap").WriteTo(opts.HeapBase, 0); err != nil {
+				return nil, fmt.Errorf("heap profile at the end of the warm-up: %w", err)
+			}
+			based = true
+		}
 		if opts.CPUProfile != nil && !profiling && time.Since(start) >= opts.Warmup {
 			if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
 				return nil, fmt.Errorf("cpu profile: %w", err)

@@ -149,6 +149,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	logFile := fs.String("daemon-log", "", "write the daemon's logs (JSON) to this file instead of discarding them")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the steady window to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
+	memBase := fs.String("membase", "", "write a heap profile at the end of the warm-up to this file (compare with -memprofile: go tool pprof -base)")
 	jsonOut := fs.String("json", "", "also write the report, samples included, as JSON to this file")
 	anchorTime := fs.Duration("anchor", 3*time.Second, "time spent measuring the anchor (gofeed parse)")
 	if err := fs.Parse(args); err != nil {
@@ -191,7 +192,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	for _, p := range []struct {
 		path string
 		dst  *io.Writer
-	}{{*cpuProfile, &opts.CPUProfile}, {*memProfile, &opts.HeapProfile}} {
+	}{{*cpuProfile, &opts.CPUProfile}, {*memProfile, &opts.HeapProfile}, {*memBase, &opts.HeapBase}} {
 		if p.path == "" {
 			continue
 		}
