@@ -57,10 +57,22 @@ const (
 	HeaderSource = "Qualitywatch-Source"
 )
 
-// DuplicateWindow is how long JetStream remembers Nats-Msg-Id values. It only
-// guards against a publish retried after a crash; the seen bucket is the
-// memory of what was already published.
+// DuplicateWindow is how long JetStream remembers Nats-Msg-Id values on the
+// alerts, health, reposts and dead-letter streams: an alert published again
+// after a crash (the router redelivered an item whose alert was stored) is
+// dropped within it.
 const DuplicateWindow = time.Hour
+
+// ItemsDuplicateWindow is the same for QUALITYWATCH_ITEMS, much shorter: the
+// server keeps each id it remembers in memory, and items are the volume (at
+// 2,000 items/s an hour's window held about 1 GB). Here the window only
+// needs to cover a publish retried within one poll; an item is not
+// published twice across polls because the per-source seen-store says it
+// was seen, and an item that still comes twice (a crash between its
+// publish and the seen-store's write) gives no second alert: the router
+// skips an item it has alerted within bus.RepostWindow, and the alerts
+// stream drops a repeated alert id within DuplicateWindow.
+const ItemsDuplicateWindow = 30 * time.Second
 
 // ItemSubject is the subject an item of the named source is published on.
 func ItemSubject(source string) string { return ItemsPrefix + "." + source }
@@ -147,6 +159,9 @@ func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep
 		sc.Storage = jetstream.FileStorage
 		sc.Retention = jetstream.LimitsPolicy
 		sc.Duplicates = DuplicateWindow
+		if sc.Name == ItemsStream {
+			sc.Duplicates = ItemsDuplicateWindow
+		}
 		sc.Replicas = replicas
 		steps = append(steps, setupStep{"stream " + sc.Name, func(ctx context.Context) error {
 			_, err := js.CreateOrUpdateStream(ctx, sc)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,13 +39,25 @@ func RecordKey(alertID string) string {
 }
 
 // recent is the index of recent alerts, mirrored in memory from the bucket
-// (a watch keeps every replica's router in step).
+// (a watch keeps every replica's router in step). Records are indexed by
+// the numbers of their titles, which two prints of one notice share (see
+// repost.Same), so that a lookup reads the few records it could match, not
+// the whole window.
 type recent struct {
 	kv jetstream.KeyValue
 
-	mu    sync.Mutex
-	byKey map[string]*Record
+	mu        sync.Mutex
+	byKey     map[string]*Record
+	byNumbers map[string]map[string]*Record // numbersKey -> record key -> record
+	swept     time.Time                     // when expired records were last dropped
 }
+
+// sweepEvery is how often expired records are dropped from memory (the
+// bucket's TTL drops them from the store; a watch is not told).
+const sweepEvery = time.Minute
+
+// numbersKey is the index key of a print: its title's numbers.
+func numbersKey(p repost.Print) string { return strings.Join(p.Numbers, " ") }
 
 // openRecent loads the index and keeps it in step with the bucket until
 // ctx ends.
@@ -57,7 +70,7 @@ func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", bus.RecentBucket, err)
 	}
-	r := &recent{kv: kv, byKey: map[string]*Record{}}
+	r := &recent{kv: kv, byKey: map[string]*Record{}, byNumbers: map[string]map[string]*Record{}}
 	loaded := make(chan struct{})
 	go func() {
 		defer func() { _ = w.Stop() }()
@@ -88,13 +101,59 @@ func (r *recent) apply(e jetstream.KeyValueEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e.Operation() != jetstream.KeyValuePut {
-		delete(r.byKey, e.Key())
+		r.removeLocked(e.Key())
 		return
 	}
 	var rec Record
 	if json.Unmarshal(e.Value(), &rec) == nil {
-		r.byKey[e.Key()] = &rec
+		r.addLocked(e.Key(), &rec)
 	}
+}
+
+func (r *recent) addLocked(key string, rec *Record) {
+	r.removeLocked(key)
+	r.byKey[key] = rec
+	nk := numbersKey(rec.Print)
+	if r.byNumbers[nk] == nil {
+		r.byNumbers[nk] = map[string]*Record{}
+	}
+	r.byNumbers[nk][key] = rec
+}
+
+func (r *recent) removeLocked(key string) {
+	old, ok := r.byKey[key]
+	if !ok {
+		return
+	}
+	delete(r.byKey, key)
+	nk := numbersKey(old.Print)
+	delete(r.byNumbers[nk], key)
+	if len(r.byNumbers[nk]) == 0 {
+		delete(r.byNumbers, nk)
+	}
+}
+
+// sweepLocked drops the records older than bus.RepostWindow, at most once
+// every sweepEvery.
+func (r *recent) sweepLocked(now time.Time) {
+	if now.Sub(r.swept) < sweepEvery {
+		return
+	}
+	r.swept = now
+	for k, rec := range r.byKey {
+		if now.Sub(rec.Detected) > bus.RepostWindow {
+			r.removeLocked(k)
+		}
+	}
+}
+
+// alerted reports whether the item id was alerted within bus.RepostWindow
+// (its record is written once its alert was stored).
+func (r *recent) alerted(id string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.byKey[RecordKey(id)]
+	return ok && rec.ID == id && now.Sub(rec.Detected) <= bus.RepostWindow
 }
 
 // find returns the most recent alert, other than id, that print p is the
@@ -102,13 +161,10 @@ func (r *recent) apply(e jetstream.KeyValueEntry) {
 func (r *recent) find(p repost.Print, id string, now time.Time) *Record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.sweepLocked(now)
 	var best *Record
-	for k, rec := range r.byKey {
-		if now.Sub(rec.Detected) > bus.RepostWindow {
-			delete(r.byKey, k)
-			continue
-		}
-		if rec.ID == id || !repost.Same(rec.Print, p) {
+	for _, rec := range r.byNumbers[numbersKey(p)] {
+		if now.Sub(rec.Detected) > bus.RepostWindow || rec.ID == id || !repost.Same(rec.Print, p) {
 			continue
 		}
 		if best == nil || rec.Detected.After(best.Detected) {
@@ -124,13 +180,16 @@ func (r *recent) find(p repost.Print, id string, now time.Time) *Record {
 }
 
 // corrected returns the recent alert a correction's title names (see
-// repost.Corrects).
-func (r *recent) corrected(rest, id string) *Record {
+// repost.Corrects). Corrections are rare: every record is read.
+func (r *recent) corrected(rest, id string, now time.Time) *Record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var best *Record
 	for _, rec := range r.byKey {
-		if rec.ID != id && repost.Refers(rest, rec.Print) && (best == nil || rec.Detected.After(best.Detected)) {
+		if now.Sub(rec.Detected) > bus.RepostWindow || rec.ID == id || !repost.Refers(rest, rec.Print) {
+			continue
+		}
+		if best == nil || rec.Detected.After(best.Detected) {
 			best = rec
 		}
 	}
@@ -151,7 +210,7 @@ func (r *recent) put(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("save record of %s: %w", rec.ID, err)
 	}
 	r.mu.Lock()
-	r.byKey[RecordKey(rec.ID)] = rec
+	r.addLocked(RecordKey(rec.ID), rec)
 	r.mu.Unlock()
 	return nil
 }

@@ -2,12 +2,14 @@ package router_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/alert"
@@ -38,6 +40,9 @@ func messages(t *testing.T, js jetstream.JetStream, stream string) []alert.Alert
 	var out []alert.Alert
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		m, err := s.GetMsg(t.Context(), seq)
+		if bus.IsNotFound(err) {
+			continue // deleted
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,5 +123,92 @@ func TestOneNoticeOneAlert(t *testing.T) {
 	also, err := records.Also(t.Context(), "link:p/5")
 	if err != nil || len(also) != 2 {
 		t.Errorf("recorded copies: %v %v", also, err)
+	}
+}
+
+// TestSameItemTwiceOneAlert: an item that reaches the items stream twice
+// (published again after a crash, later than the stream's short duplicate
+// window) is alerted once.
+func TestSameItemTwiceOneAlert(t *testing.T) {
+	conn := natstest.Start(t, "")
+	// The alerts stream's own duplicate window (an hour) would hide a second
+	// alert: it is made a second long, before anything is published (the
+	// server sets its purge timer from the window at the first id).
+	alerts, err := conn.JS.Stream(t.Context(), bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := alerts.CachedInfo().Config
+	cfg.Duplicates = time.Second
+	if _, err := conn.JS.UpdateStream(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = router.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx) }()
+
+	it := matched("link:p/7", "province", "山东省市场监督管理局关于2026年第7期食品安全监督抽检信息的通告", body, "shandong")
+	publishItem(t, conn.JS, it)
+	drained(t, conn.JS, 1)
+	alertsWindowPassed(t, conn.JS)
+	// The items stream would drop the same Nats-Msg-Id within its window;
+	// outside it, the copy is stored.
+	b, err := json.Marshal(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &nats.Msg{Subject: bus.ItemSubject(it.Source), Data: b, Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, it.ID+" (after the window)")
+	if _, err := conn.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	// A sentinel after it: once it is settled, the copy was handled.
+	publishItem(t, conn.JS, matched("link:p/8", "province", "山东省市场监督管理局关于2026年第8期食品安全监督抽检信息的通告", body, "shandong"))
+	drained(t, conn.JS, 3)
+
+	var ids []string
+	for _, a := range messages(t, conn.JS, bus.AlertsStream) {
+		ids = append(ids, a.ID)
+	}
+	if strings.Join(ids, " ") != "link:p/7 link:p/8" {
+		t.Fatalf("alerts %v: want link:p/7 once, then link:p/8", ids)
+	}
+}
+
+// alertsWindowPassed waits until the alerts stream's duplicate window has
+// passed for what was published so far: a probe published now is accepted
+// again (both copies are then deleted), so an alert published again would
+// be stored, not dropped as a duplicate.
+func alertsWindowPassed(t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	s, err := js.Stream(t.Context(), bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := func() *jetstream.PubAck {
+		m := &nats.Msg{Subject: bus.AlertSubject("test", "probe"), Data: []byte("probe"), Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, "probe")
+		ack, err := js.PublishMsg(t.Context(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	first := probe()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ack := probe()
+		if !ack.Duplicate {
+			for _, seq := range []uint64{first.Sequence, ack.Sequence} {
+				if err := s.DeleteMsg(t.Context(), seq); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the alerts stream's duplicate window did not pass")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -123,12 +123,18 @@ func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
 // update_of pointing to it.
 func (s *Router) route(ctx context.Context, it alert.Item) error {
 	now := s.now()
+	if s.recent.alerted(it.ID, now) {
+		// The same item again: published twice across a crash, or redelivered
+		// after its alert was stored. It was alerted once; that is enough.
+		s.logger.Info("item already alerted: not alerted again", "id", it.ID, "source", it.Source)
+		return nil
+	}
 	a := alert.FromItem(it, now)
 	if it.UpdateOf != "" {
 		return s.publish(ctx, a)
 	}
 	if rest, ok := repost.Corrects(it.Title); ok {
-		if rec := s.recent.corrected(rest, it.ID); rec != nil {
+		if rec := s.recent.corrected(rest, it.ID, now); rec != nil {
 			a.UpdateOf = rec.ID
 			return s.publish(ctx, a)
 		}

@@ -219,18 +219,14 @@ func decodeListed(b []byte) (map[uint64]uint32, map[uint64]Content, error) {
 
 func listedKey(source string) string { return "listed." + source }
 
-// Listed reads the source's listed identities. cached, when it holds the
-// same revision, is returned as it is (no decoding).
-func (s *Store) Listed(ctx context.Context, source string, cached *Listed) (*Listed, error) {
+// Listed reads the source's listed identities.
+func (s *Store) Listed(ctx context.Context, source string) (*Listed, error) {
 	e, err := s.state.Get(ctx, listedKey(source))
 	if bus.IsNotFound(err) {
 		return &Listed{at: map[uint64]uint32{}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load listed identities: %w", err)
-	}
-	if cached != nil && cached.rev == e.Revision() && !cached.changed {
-		return cached, nil
 	}
 	m, content, err := decodeListed(e.Value())
 	if err != nil {

@@ -102,7 +102,7 @@ func TestSeenStoreMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustPoll(t, p, 0)
-	listed, err := p.Store.Listed(t.Context(), p.Source.Name, nil)
+	listed, err := p.Store.Listed(t.Context(), p.Source.Name)
 	if err != nil || listed.Len() < len(feed.Entries) {
 		t.Fatalf("listed after migration: %v, %v", listed, err)
 	}

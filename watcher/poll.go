@@ -73,8 +73,6 @@ type Poller struct {
 	// Started is when the daemon started: a source that never succeeded
 	// is stale 3 intervals after it.
 	Started time.Time
-
-	listed *Listed // the seen-store value as last read or written
 }
 
 // Poll runs one poll. Items are marked seen only after their publish was
@@ -207,11 +205,12 @@ type fresh struct {
 // maxDetailAttempts polls, then goes out with what the list gave.
 func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceState, baseline bool, now time.Time) (res Result, err error) {
 	res = Result{Entries: len(feed.Entries)}
-	listed, err := p.Store.Listed(ctx, p.Source.Name, p.listed)
+	// Read at each poll that brings a changed body, not kept between polls:
+	// thousands of sources' identities stay in the store, not in memory.
+	listed, err := p.Store.Listed(ctx, p.Source.Name)
 	if err != nil {
 		return res, err
 	}
-	p.listed = listed
 	// Whatever happens below, what was published (or recorded) is saved.
 	defer func() {
 		if serr := p.Store.SaveListed(context.WithoutCancel(ctx), p.Source.Name, listed, now, len(feed.Entries)); serr != nil {
