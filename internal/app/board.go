@@ -15,9 +15,60 @@ import (
 // historyWindow is how far back the status page shows each source's polls.
 const historyWindow = 24 * time.Hour
 
-// maxMarks bounds the polls remembered per source (a poll every 30s for a
-// day).
-const maxMarks = 3000
+// stripSlots is how many cells a source's 24-hour strip has (one per pixel
+// of the status page's strip: 6 minutes each). A cell keeps the most
+// notable result of the polls in it, so a source's history is a fixed
+// size however often it is polled: 5,000 sources polled every 30 seconds
+// held hundreds of MB as one mark per poll.
+const stripSlots = 240
+
+// slotSeconds is the time one cell covers.
+const slotSeconds = int64(historyWindow/time.Second) / stripSlots
+
+// pollResults are the results a cell can hold, least notable first: an
+// error in a cell shows whatever else happened in it.
+var pollResults = []string{"skipped", "not_modified", "ok", "error"}
+
+// strip is a source's polls of the last 24 hours, in cells of slotSeconds.
+type strip struct {
+	slot   [stripSlots]int64 // the cell's slot (unix seconds / slotSeconds); 0: empty
+	result [stripSlots]uint8 // 1 + index in pollResults
+}
+
+// add records a poll's result in its cell.
+func (s *strip) add(at time.Time, result string) {
+	code := uint8(1) // unknown results show as skipped
+	if i := slices.Index(pollResults, result); i >= 0 {
+		code = uint8(i + 1)
+	}
+	n := at.Unix() / slotSeconds
+	i := n % stripSlots
+	if s.slot[i] != n {
+		s.slot[i], s.result[i] = n, code
+		return
+	}
+	s.result[i] = max(s.result[i], code)
+}
+
+// cell is one cell of a strip as drawn.
+type cell struct {
+	At     time.Time // the start of the cell
+	Result string
+}
+
+// cells returns the cells of the 24 hours before now that saw a poll,
+// oldest first.
+func (s *strip) cells(now time.Time) []cell {
+	var out []cell
+	last := now.Unix() / slotSeconds
+	for n := last - stripSlots + 1; n <= last; n++ {
+		i := n % stripSlots
+		if s.slot[i] == n && s.result[i] > 0 {
+			out = append(out, cell{At: time.Unix(n*slotSeconds, 0), Result: pollResults[s.result[i]-1]})
+		}
+	}
+	return out
+}
 
 // board is the daemon's in-memory view of its sources, fed by every poll
 // (watcher.Observer): what the status page, /api/v1/sources and the summary
@@ -36,13 +87,7 @@ type sourceView struct {
 	Last            watcher.Observation
 	LastErr         string
 	LastErrAt       time.Time
-	Marks           []mark // polls of the last 24 hours, oldest first
-}
-
-// mark is one poll's outcome.
-type mark struct {
-	At     time.Time
-	Result string
+	Polls           strip // polls of the last 24 hours
 }
 
 func newBoard() *board { return &board{sources: map[string]*sourceView{}} }
@@ -81,12 +126,7 @@ func (b *board) Observed(source string, o watcher.Observation) {
 	if o.Err != "" {
 		v.LastErr, v.LastErrAt = o.Err, o.At
 	}
-	v.Marks = append(v.Marks, mark{At: o.At, Result: o.Result})
-	cut := 0
-	for cut < len(v.Marks) && (o.At.Sub(v.Marks[cut].At) > historyWindow || len(v.Marks)-cut > maxMarks) {
-		cut++
-	}
-	v.Marks = slices.Delete(v.Marks, 0, cut)
+	v.Polls.add(o.At, o.Result)
 }
 
 // snapshot copies every source's view, in config order.
@@ -95,9 +135,7 @@ func (b *board) snapshot() []sourceView {
 	defer b.mu.Unlock()
 	out := make([]sourceView, 0, len(b.order))
 	for _, n := range b.order {
-		v := *b.sources[n]
-		v.Marks = slices.Clone(v.Marks)
-		out = append(out, v)
+		out = append(out, *b.sources[n])
 	}
 	return out
 }

@@ -80,7 +80,7 @@ func (s *status) sources(now time.Time, st alertStats, t texts) []pageSource {
 		ps := pageSource{
 			Name: v.Name, Type: v.Type, URL: v.URL, State: v.state(), Failures: v.Last.Failures,
 			LastOK: v.Last.LastOK, LastErr: v.LastErr, LastErrAt: v.LastErrAt, Entries: v.Last.Entries,
-			Alerts7d: st.PerSource[v.Name], Strip: pollStrip(v.Marks, now),
+			Alerts7d: st.PerSource[v.Name], Strip: pollStrip(v.Polls.cells(now), now),
 		}
 		ps.StateLabel = t.States[ps.State]
 		if s.next != nil {

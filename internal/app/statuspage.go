@@ -148,8 +148,8 @@ var (
 )
 
 // pollStrip draws a source's polls of the last 24 hours as one SVG strip:
-// a tick per poll, coloured by its result.
-func pollStrip(marks []mark, now time.Time) template.HTML {
+// a tick per cell that saw a poll, coloured by its most notable result.
+func pollStrip(marks []cell, now time.Time) template.HTML {
 	const w, h = 240.0, 14.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="strip" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img"><rect width="%.0f" height="%.0f" fill="#f2f4f6"/>`, w, h, w, h, w, h)
