@@ -22,12 +22,12 @@
 package repost
 
 import (
-	"hash/fnv"
 	"math/bits"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/qualitywatch/qualitywatch/classifier"
 )
@@ -81,29 +81,22 @@ func squeeze(s string) string {
 	}, s)
 }
 
-// simhash is the 64-bit SimHash of the character 3-grams of s.
+// simhash is the 64-bit SimHash of the character 3-grams of s, each gram
+// hashed with 64-bit FNV-1a over its UTF-8 bytes (inline: it runs over the
+// text of every alerted item).
 func simhash(s string) uint64 {
 	r := []rune(s)
-	var v [64]int
-	h := fnv.New64a()
-	n := 0
-	for i := 0; i+3 <= len(r); i++ {
-		h.Reset()
-		_, _ = h.Write([]byte(string(r[i : i+3])))
-		x := h.Sum64()
-		for b := range 64 {
-			if x&(1<<b) != 0 {
-				v[b]++
-			} else {
-				v[b]--
-			}
-		}
-		n++
+	if len(r) < 3 {
+		return fnv1a([]byte(s))
 	}
-	if n == 0 {
-		h.Reset()
-		_, _ = h.Write([]byte(s))
-		return h.Sum64()
+	var v [64]int
+	var buf [3 * utf8.UTFMax]byte
+	for i := 0; i+3 <= len(r); i++ {
+		gram := utf8.AppendRune(utf8.AppendRune(utf8.AppendRune(buf[:0], r[i]), r[i+1]), r[i+2])
+		x := fnv1a(gram)
+		for b := range 64 {
+			v[b] += int(x>>b&1)*2 - 1
+		}
 	}
 	var out uint64
 	for b := range 64 {
@@ -112,6 +105,17 @@ func simhash(s string) uint64 {
 		}
 	}
 	return out
+}
+
+// fnv1a is the 64-bit FNV-1a hash of b (as hash/fnv's New64a computes it).
+func fnv1a(b []byte) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= prime
+	}
+	return h
 }
 
 // Distance is the number of bits two SimHashes differ by.

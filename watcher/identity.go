@@ -184,13 +184,19 @@ func CanonicalLink(link string) string {
 // seen: a guid that changes while the link stays, or a link that moves to
 // https or gains tracking parameters while the guid stays, is the same item.
 func Keys(source string, e Entry, sharedLink bool) []string {
+	return keysOf(source, e, sharedLink, CanonicalLink)
+}
+
+// keysOf is Keys with canon giving canonical links (a poll remembers the
+// ones it computed: an entry's link is its guid too, more often than not).
+func keysOf(source string, e Entry, sharedLink bool, canon func(string) string) []string {
 	var keys []string
 	if l := strings.TrimSpace(e.Link); l != "" && !sharedLink {
-		keys = append(keys, "link:"+CanonicalLink(l))
+		keys = append(keys, "link:"+canon(l))
 	}
 	if g := strings.TrimSpace(e.GUID); g != "" {
 		if strings.Contains(g, "://") {
-			keys = append(keys, "link:"+CanonicalLink(g))
+			keys = append(keys, "link:"+canon(g))
 		} else {
 			keys = append(keys, source+"/guid:"+g)
 		}

@@ -43,11 +43,33 @@ var (
 
 // Listed is a source's recently listed identities, and what its alerted
 // entries said, to notice when one is corrected.
+//
+// In memory, the identities read are one slice sorted by hash (read from
+// the value as it is, looked up by binary search), and those first listed
+// since are a small map merged in when the value is written: a poll of a
+// busy source neither builds a map of thousands of entries nor keeps one
+// between polls.
 type Listed struct {
-	at      map[uint64]uint32 // identity hash -> last listed (unix seconds)
+	ids     []listedID        // as read, sorted by hash; times touched in place
+	added   map[uint64]uint32 // first listed since the read: hash -> when
 	content map[uint64]Content
 	rev     uint64 // the value's revision when read (0: none)
 	changed bool
+}
+
+// listedID is an identity hash and when it was last listed (unix seconds).
+type listedID struct {
+	h uint64
+	t uint32
+}
+
+// find returns the index of h in ids, or -1.
+func (l *Listed) find(h uint64) int {
+	i, ok := slices.BinarySearchFunc(l.ids, h, func(e listedID, h uint64) int { return cmp.Compare(e.h, h) })
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // Content is what an alerted entry said when it was published: enough to
@@ -85,7 +107,7 @@ func KeyHash(key string) uint64 {
 // Has reports whether any of the hashes was listed.
 func (l *Listed) Has(hashes []uint64) bool {
 	for _, h := range hashes {
-		if _, ok := l.at[h]; ok {
+		if _, ok := l.added[h]; ok || l.find(h) >= 0 {
 			return true
 		}
 	}
@@ -96,64 +118,113 @@ func (l *Listed) Has(hashes []uint64) bool {
 func (l *Listed) Touch(hashes []uint64, t time.Time) {
 	sec := uint32(t.Unix())
 	for _, h := range hashes {
-		if old, ok := l.at[h]; !ok || old < sec {
+		if i := l.find(h); i >= 0 {
 			// Listing again within the hour is not a change worth a write.
-			if !ok || sec-old > 3600 {
-				l.changed = true
+			if old := l.ids[i].t; old < sec {
+				l.changed = l.changed || sec-old > 3600
+				l.ids[i].t = sec
 			}
-			l.at[h] = sec
+			continue
 		}
+		if old, ok := l.added[h]; ok && old >= sec {
+			continue
+		}
+		if l.added == nil {
+			l.added = map[uint64]uint32{}
+		}
+		l.added[h] = sec
+		l.changed = true
 	}
 }
 
 // Len is the number of identities kept.
-func (l *Listed) Len() int { return len(l.at) }
+func (l *Listed) Len() int { return len(l.ids) + len(l.added) }
 
 // Empty reports whether the source has no value yet.
-func (l *Listed) Empty() bool { return l.rev == 0 && len(l.at) == 0 }
+func (l *Listed) Empty() bool { return l.rev == 0 && l.Len() == 0 }
 
-// prune drops what is no longer worth keeping (see the file comment).
+// prune merges what was added and drops what is no longer worth keeping
+// (see the file comment).
 func (l *Listed) prune(now time.Time, listedNow int) {
+	if len(l.added) > 0 {
+		add := make([]listedID, 0, len(l.added))
+		for h, t := range l.added {
+			add = append(add, listedID{h, t})
+		}
+		slices.SortFunc(add, func(a, b listedID) int { return cmp.Compare(a.h, b.h) })
+		l.ids = mergeIDs(l.ids, add)
+		l.added = nil
+	}
 	cutoff := uint32(now.Add(-ListedMargin).Unix())
-	for h, t := range l.at {
-		if t < cutoff {
-			delete(l.at, h)
-			l.changed = true
-		}
-	}
-	defer func() {
-		for h := range l.content {
-			if _, ok := l.at[h]; !ok {
-				delete(l.content, h)
-			}
-		}
-	}()
+	// Past the limit, the oldest go: the limit-th newest time is the cutoff,
+	// and of the identities listed at that very second, those first by hash
+	// stay.
 	limit := max(4*listedNow, MinListed)
-	if len(l.at) <= limit {
-		return
+	if len(l.ids) > limit {
+		times := make([]uint32, len(l.ids))
+		for i, e := range l.ids {
+			times[i] = e.t
+		}
+		slices.Sort(times)
+		cutoff = max(cutoff, times[len(times)-limit])
 	}
-	type entry struct {
-		h uint64
-		t uint32
+	newer := 0
+	for _, e := range l.ids {
+		if e.t > cutoff {
+			newer++
+		}
 	}
-	all := make([]entry, 0, len(l.at))
-	for h, t := range l.at {
-		all = append(all, entry{h, t})
+	kept, atCutoff, room := l.ids[:0], 0, limit-newer
+	for _, e := range l.ids {
+		switch {
+		case e.t > cutoff:
+		case e.t == cutoff && atCutoff < room:
+			atCutoff++
+		default:
+			l.changed = true
+			continue
+		}
+		kept = append(kept, e)
 	}
-	slices.SortFunc(all, func(a, b entry) int { return cmp.Compare(b.t, a.t) })
-	for _, e := range all[limit:] {
-		delete(l.at, e.h)
+	clear(l.ids[len(kept):])
+	l.ids = kept
+	for h := range l.content {
+		if l.find(h) < 0 {
+			delete(l.content, h)
+		}
 	}
-	l.changed = true
+}
+
+// mergeIDs merges two slices sorted by hash, the second's entries winning
+// on equal hashes.
+func mergeIDs(a, b []listedID) []listedID {
+	out := make([]listedID, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].h < b[j].h:
+			out = append(out, a[i])
+			i++
+		case a[i].h > b[j].h:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, listedID{b[j].h, max(a[i].t, b[j].t)})
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 func (l *Listed) encode() []byte {
-	b := make([]byte, 0, 12+12*len(l.at)+40*len(l.content))
+	b := make([]byte, 0, 12+12*len(l.ids)+40*len(l.content))
 	b = append(b, listedMagic2[:]...)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(l.at)))
-	for h, t := range l.at {
-		b = binary.BigEndian.AppendUint64(b, h)
-		b = binary.BigEndian.AppendUint32(b, t)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.ids)))
+	for _, e := range l.ids { // sorted by hash, as decodeListed reads them best
+		b = binary.BigEndian.AppendUint64(b, e.h)
+		b = binary.BigEndian.AppendUint32(b, e.t)
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.content)))
 	for h, c := range l.content {
@@ -175,7 +246,10 @@ func (l *Listed) encode() []byte {
 	return b
 }
 
-func decodeListed(b []byte) (map[uint64]uint32, map[uint64]Content, error) {
+// decodeListed reads a value: its identities sorted by hash (values written
+// before they were kept sorted are sorted here) and the alerted entries'
+// content.
+func decodeListed(b []byte) ([]listedID, map[uint64]Content, error) {
 	if len(b) < 8 || ([4]byte(b[:4]) != listedMagic && [4]byte(b[:4]) != listedMagic2) {
 		return nil, nil, errors.New("not a listed value")
 	}
@@ -185,9 +259,18 @@ func decodeListed(b []byte) (map[uint64]uint32, map[uint64]Content, error) {
 	if len(b) < end || (!v2 && len(b) != end) {
 		return nil, nil, fmt.Errorf("listed value of %d bytes for %d entries", len(b), n)
 	}
-	m := make(map[uint64]uint32, n)
+	m := make([]listedID, 0, n)
+	sorted := true
 	for i := 8; i < end; i += 12 {
-		m[binary.BigEndian.Uint64(b[i:])] = binary.BigEndian.Uint32(b[i+8:])
+		e := listedID{binary.BigEndian.Uint64(b[i:]), binary.BigEndian.Uint32(b[i+8:])}
+		if len(m) > 0 && m[len(m)-1].h >= e.h {
+			sorted = false
+		}
+		m = append(m, e)
+	}
+	if !sorted {
+		slices.SortFunc(m, func(a, b listedID) int { return cmp.Compare(a.h, b.h) })
+		m = slices.CompactFunc(m, func(a, b listedID) bool { return a.h == b.h })
 	}
 	if !v2 {
 		return m, nil, nil
@@ -223,7 +306,7 @@ func listedKey(source string) string { return "listed." + source }
 func (s *Store) Listed(ctx context.Context, source string) (*Listed, error) {
 	e, err := s.state.Get(ctx, listedKey(source))
 	if bus.IsNotFound(err) {
-		return &Listed{at: map[uint64]uint32{}}, nil
+		return &Listed{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load listed identities: %w", err)
@@ -232,7 +315,7 @@ func (s *Store) Listed(ctx context.Context, source string) (*Listed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode listed identities of %s: %w", source, err)
 	}
-	return &Listed{at: m, content: content, rev: e.Revision()}, nil
+	return &Listed{ids: m, content: content, rev: e.Revision()}, nil
 }
 
 // SaveListed prunes and writes the source's listed identities, if they

@@ -218,10 +218,19 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		}
 	}()
 	migrate := listed.Empty() && st.Baselined // first poll since the per-item seen-store
+	canonical := map[string]string{}
+	canon := func(link string) string {
+		c, ok := canonical[link]
+		if !ok {
+			c = CanonicalLink(link)
+			canonical[link] = c
+		}
+		return c
+	}
 	links := map[string]int{}
 	for _, e := range feed.Entries {
 		if e.Link != "" {
-			links[CanonicalLink(e.Link)]++
+			links[canon(e.Link)]++
 		}
 	}
 	var news []fresh
@@ -233,7 +242,7 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 			continue // the same entry twice in one feed (or on two pages)
 		}
 		ids[id] = true
-		keys := Keys(p.Source.Name, e, e.Link != "" && links[CanonicalLink(e.Link)] > 1)
+		keys := keysOf(p.Source.Name, e, e.Link != "" && links[canon(e.Link)] > 1, canon)
 		hashes := make([]uint64, len(keys))
 		for i, k := range keys {
 			hashes[i] = KeyHash(k)

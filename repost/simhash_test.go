@@ -1,0 +1,47 @@
+package repost
+
+import (
+	"hash/fnv"
+	"testing"
+)
+
+// TestSimhashUnchanged: the inline SimHash gives what hash/fnv gave, so
+// prints stored before it still compare.
+func TestSimhashUnchanged(t *testing.T) {
+	ref := func(s string) uint64 {
+		r := []rune(s)
+		var v [64]int
+		h := fnv.New64a()
+		n := 0
+		for i := 0; i+3 <= len(r); i++ {
+			h.Reset()
+			_, _ = h.Write([]byte(string(r[i : i+3])))
+			x := h.Sum64()
+			for b := range 64 {
+				if x&(1<<b) != 0 {
+					v[b]++
+				} else {
+					v[b]--
+				}
+			}
+			n++
+		}
+		if n == 0 {
+			h.Reset()
+			_, _ = h.Write([]byte(s))
+			return h.Sum64()
+		}
+		var out uint64
+		for b := range 64 {
+			if v[b] > 0 {
+				out |= 1 << b
+			}
+		}
+		return out
+	}
+	for _, s := range []string{"", "a", "ab", "abc", "质量", "质量月", "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", "mixed 质量 text 123 ✓", "\xff\xfe bad bytes"} {
+		if got, want := simhash(s), ref(s); got != want {
+			t.Errorf("simhash(%q) = %x, want %x", s, got, want)
+		}
+	}
+}
