@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -82,30 +83,61 @@ func squeeze(s string) string {
 }
 
 // simhash is the 64-bit SimHash of the character 3-grams of s, each gram
-// hashed with 64-bit FNV-1a over its UTF-8 bytes (inline: it runs over the
-// text of every alerted item).
+// hashed with 64-bit FNV-1a over its UTF-8 bytes. It runs over the text of
+// every alerted item, so the bits are counted a byte at a time: each byte
+// of a gram's hash adds eight one-byte counters at once (spread), which are
+// emptied into the totals before they can overflow.
 func simhash(s string) uint64 {
 	r := []rune(s)
 	if len(r) < 3 {
 		return fnv1a([]byte(s))
 	}
-	var v [64]int
+	table := spread()
+	var counts [64]int
+	var acc [8]uint64 // acc[j], byte i: grams so far with bit 8j+i set
+	flush := func() {
+		for j, a := range acc {
+			for i := range 8 {
+				counts[8*j+i] += int(a >> (8 * i) & 0xff)
+			}
+		}
+		acc = [8]uint64{}
+	}
 	var buf [3 * utf8.UTFMax]byte
+	grams, pending := 0, 0
 	for i := 0; i+3 <= len(r); i++ {
-		gram := utf8.AppendRune(utf8.AppendRune(utf8.AppendRune(buf[:0], r[i]), r[i+1]), r[i+2])
-		x := fnv1a(gram)
-		for b := range 64 {
-			v[b] += int(x>>b&1)*2 - 1
+		x := fnv1a(utf8.AppendRune(utf8.AppendRune(utf8.AppendRune(buf[:0], r[i]), r[i+1]), r[i+2]))
+		for j := range acc {
+			acc[j] += table[byte(x>>(8*j))]
+		}
+		grams++
+		if pending++; pending == 255 {
+			flush()
+			pending = 0
 		}
 	}
+	flush()
 	var out uint64
-	for b := range 64 {
-		if v[b] > 0 {
+	for b, c := range counts {
+		if 2*c > grams { // more grams with the bit set than without
 			out |= 1 << b
 		}
 	}
 	return out
 }
+
+// spread maps a byte to eight one-byte counters, counter i holding bit i.
+var spread = sync.OnceValue(func() *[256]uint64 {
+	var t [256]uint64
+	for b := range 256 {
+		for i := range 8 {
+			if b>>i&1 != 0 {
+				t[b] |= 1 << (8 * i)
+			}
+		}
+	}
+	return &t
+})
 
 // fnv1a is the 64-bit FNV-1a hash of b (as hash/fnv's New64a computes it).
 func fnv1a(b []byte) uint64 {

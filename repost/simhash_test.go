@@ -2,6 +2,7 @@ package repost
 
 import (
 	"hash/fnv"
+	"strings"
 	"testing"
 )
 
@@ -39,7 +40,13 @@ func TestSimhashUnchanged(t *testing.T) {
 		}
 		return out
 	}
-	for _, s := range []string{"", "a", "ab", "abc", "质量", "质量月", "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", "mixed 质量 text 123 ✓", "\xff\xfe bad bytes"} {
+	var long []rune
+	x := uint32(1)
+	for range 5000 {
+		x = x*1664525 + 1013904223
+		long = append(long, rune(0x4e00+x>>16%500))
+	}
+	for _, s := range []string{string(long), "", "a", "ab", "abc", "质量", "质量月", "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", "mixed 质量 text 123 ✓", "\xff\xfe bad bytes", strings.Repeat("质量强市抽检召回标准化计量认证", 300)} {
 		if got, want := simhash(s), ref(s); got != want {
 			t.Errorf("simhash(%q) = %x, want %x", s, got, want)
 		}
