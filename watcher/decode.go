@@ -233,6 +233,10 @@ func fixProlog(text []byte) []byte {
 	if loc == nil {
 		return text
 	}
+	// encoding="utf-8" already: nothing to rewrite (no copy of the body).
+	if decl := bytes.Trim(bytes.TrimSpace(head[loc[3]:loc[1]][len("encoding"):]), "= \t\r\n\"'"); bytes.EqualFold(decl, []byte("utf-8")) {
+		return text
+	}
 	out := make([]byte, 0, len(text)+8)
 	out = append(out, text[loc[2]:loc[3]]...)
 	out = append(out, `encoding="UTF-8"`...)

@@ -202,3 +202,17 @@ func BenchmarkDecodeUTF8(b *testing.B) {
 		}
 	}
 }
+
+// TestFixPrologKeepsUTF8 : a declaration that already says UTF-8 is left as
+// it is, body and all (no copy); any other says UTF-8 after decoding.
+func TestFixPrologKeepsUTF8(t *testing.T) {
+	for _, decl := range []string{`encoding="UTF-8"`, `encoding = 'utf-8'`, `encoding="Utf-8"`} {
+		in := []byte(`<?xml version="1.0" ` + decl + `?><rss/>`)
+		if out := fixProlog(in); &out[0] != &in[0] || string(out) != string(in) {
+			t.Errorf("%s: rewritten to %q", decl, out)
+		}
+	}
+	if out := fixProlog([]byte(`<?xml version="1.0" encoding="gb2312"?><rss/>`)); string(out) != `<?xml version="1.0" encoding="UTF-8"?><rss/>` {
+		t.Errorf("gb2312 declaration: %q", out)
+	}
+}

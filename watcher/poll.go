@@ -313,7 +313,13 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		res.Published++
 		p.Metrics.ItemPublished(p.Source.Name)
 		p.Metrics.ItemSeen(p.Source.Name)
-		p.Logger.Info("new item", "id", it.ID, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
+		// Every item at debug level; at info, the ones that match (a busy
+		// province publishes thousands of items a day, a few of which alert).
+		level := slog.LevelDebug
+		if it.Verdict.Match {
+			level = slog.LevelInfo
+		}
+		p.Logger.Log(ctx, level, "new item", "id", it.ID, "title", it.Title, "match", it.Verdict.Match, "score", it.Verdict.Score)
 	}
 	if err != nil {
 		return res, err
