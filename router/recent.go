@@ -39,24 +39,34 @@ func RecordKey(alertID string) string {
 }
 
 // recent is the index of recent alerts, mirrored in memory from the bucket
-// (a watch keeps every replica's router in step). Records are indexed by
-// the numbers of their titles, which two prints of one notice share (see
-// repost.Same), so that a lookup reads the few records it could match, not
-// the whole window.
+// (a watch keeps every replica's router in step). It keeps in memory only
+// what recognising a repost needs (the print, the id, when); a record
+// found is read whole from the bucket. Entries are indexed by the numbers
+// of their titles, which two prints of one notice share (see repost.Same),
+// so that a lookup reads the few entries it could match, not the window.
 type recent struct {
 	kv jetstream.KeyValue
 
 	mu        sync.Mutex
-	byKey     map[string]*Record
-	byNumbers map[string]map[string]*Record // numbersKey -> record key -> record
-	swept     time.Time                     // when expired records were last dropped
+	byKey     map[string]*entry
+	byNumbers map[string][]*entry // numbersKey -> entries
+	swept     time.Time           // when expired entries were last dropped
 }
 
-// sweepEvery is how often expired records are dropped from memory (the
+// entry is a record as the index keeps it in memory. Its print's Numbers
+// are left out: they are its byNumbers key.
+type entry struct {
+	key, id, numbers string // numbers: its byNumbers key
+	detected         time.Time
+	print            repost.Print
+}
+
+// sweepEvery is how often expired entries are dropped from memory (the
 // bucket's TTL drops them from the store; a watch is not told).
 const sweepEvery = time.Minute
 
-// numbersKey is the index key of a print: its title's numbers.
+// numbersKey is the index key of a print: its title's numbers (digits and
+// dots, so the space between them is unambiguous).
 func numbersKey(p repost.Print) string { return strings.Join(p.Numbers, " ") }
 
 // openRecent loads the index and keeps it in step with the bucket until
@@ -70,7 +80,7 @@ func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", bus.RecentBucket, err)
 	}
-	r := &recent{kv: kv, byKey: map[string]*Record{}, byNumbers: map[string]map[string]*Record{}}
+	r := &recent{kv: kv, byKey: map[string]*entry{}, byNumbers: map[string][]*entry{}}
 	loaded := make(chan struct{})
 	go func() {
 		defer func() { _ = w.Stop() }()
@@ -98,26 +108,31 @@ func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
 }
 
 func (r *recent) apply(e jetstream.KeyValueEntry) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if e.Operation() != jetstream.KeyValuePut {
+		r.mu.Lock()
 		r.removeLocked(e.Key())
+		r.mu.Unlock()
 		return
 	}
 	var rec Record
 	if json.Unmarshal(e.Value(), &rec) == nil {
+		r.mu.Lock()
 		r.addLocked(e.Key(), &rec)
+		r.mu.Unlock()
 	}
 }
 
 func (r *recent) addLocked(key string, rec *Record) {
-	r.removeLocked(key)
-	r.byKey[key] = rec
-	nk := numbersKey(rec.Print)
-	if r.byNumbers[nk] == nil {
-		r.byNumbers[nk] = map[string]*Record{}
+	if old, ok := r.byKey[key]; ok && old.id == rec.ID && old.detected.Equal(rec.Detected) {
+		return // the same alert again (a copy recorded on it): its print is unchanged
 	}
-	r.byNumbers[nk][key] = rec
+	r.removeLocked(key)
+	p := rec.Print
+	nk := numbersKey(p)
+	p.Numbers = nil
+	e := &entry{key: key, id: rec.ID, numbers: nk, detected: rec.Detected, print: p}
+	r.byKey[key] = e
+	r.byNumbers[nk] = append(r.byNumbers[nk], e)
 }
 
 func (r *recent) removeLocked(key string) {
@@ -126,23 +141,33 @@ func (r *recent) removeLocked(key string) {
 		return
 	}
 	delete(r.byKey, key)
-	nk := numbersKey(old.Print)
-	delete(r.byNumbers[nk], key)
-	if len(r.byNumbers[nk]) == 0 {
-		delete(r.byNumbers, nk)
+	list := slices.DeleteFunc(r.byNumbers[old.numbers], func(e *entry) bool { return e == old })
+	if len(list) == 0 {
+		delete(r.byNumbers, old.numbers)
+	} else {
+		r.byNumbers[old.numbers] = list
 	}
 }
 
-// sweepLocked drops the records older than bus.RepostWindow, at most once
+// sweepLocked drops the entries older than bus.RepostWindow, at most once
 // every sweepEvery.
 func (r *recent) sweepLocked(now time.Time) {
 	if now.Sub(r.swept) < sweepEvery {
 		return
 	}
 	r.swept = now
-	for k, rec := range r.byKey {
-		if now.Sub(rec.Detected) > bus.RepostWindow {
-			r.removeLocked(k)
+	for nk, list := range r.byNumbers {
+		kept := slices.DeleteFunc(list, func(e *entry) bool {
+			if now.Sub(e.detected) > bus.RepostWindow {
+				delete(r.byKey, e.key)
+				return true
+			}
+			return false
+		})
+		if len(kept) == 0 {
+			delete(r.byNumbers, nk)
+		} else {
+			r.byNumbers[nk] = kept
 		}
 	}
 }
@@ -152,52 +177,59 @@ func (r *recent) sweepLocked(now time.Time) {
 func (r *recent) alerted(id string, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec, ok := r.byKey[RecordKey(id)]
-	return ok && rec.ID == id && now.Sub(rec.Detected) <= bus.RepostWindow
+	e, ok := r.byKey[RecordKey(id)]
+	return ok && e.id == id && now.Sub(e.detected) <= bus.RepostWindow
 }
 
 // find returns the most recent alert, other than id, that print p is the
-// same notice as.
-func (r *recent) find(p repost.Print, id string, now time.Time) *Record {
+// same notice as, read whole from the bucket.
+func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.Time) (*Record, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.sweepLocked(now)
-	var best *Record
-	for _, rec := range r.byNumbers[numbersKey(p)] {
-		if now.Sub(rec.Detected) > bus.RepostWindow || rec.ID == id || !repost.Same(rec.Print, p) {
+	var best *entry
+	for _, e := range r.byNumbers[numbersKey(p)] {
+		ep := e.print
+		ep.Numbers = p.Numbers // equal: they are the entry's index key
+		if now.Sub(e.detected) > bus.RepostWindow || e.id == id || !repost.Same(ep, p) {
 			continue
 		}
-		if best == nil || rec.Detected.After(best.Detected) {
-			best = rec
+		if best == nil || e.detected.After(best.detected) {
+			best = e
 		}
 	}
+	r.mu.Unlock()
 	if best == nil {
-		return nil
+		return nil, nil
 	}
-	c := *best
-	c.Regions, c.Also = slices.Clone(best.Regions), slices.Clone(best.Also)
-	return &c
+	kv, err := r.kv.Get(ctx, best.key)
+	if err != nil {
+		return nil, fmt.Errorf("read record of %s: %w", best.id, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(kv.Value(), &rec); err != nil {
+		return nil, fmt.Errorf("decode record of %s: %w", best.id, err)
+	}
+	return &rec, nil
 }
 
-// corrected returns the recent alert a correction's title names (see
-// repost.Corrects). Corrections are rare: every record is read.
-func (r *recent) corrected(rest, id string, now time.Time) *Record {
+// corrected returns the id of the recent alert a correction's title names
+// (see repost.Corrects), or "". Corrections are rare: every entry is read.
+func (r *recent) corrected(rest, id string, now time.Time) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var best *Record
-	for _, rec := range r.byKey {
-		if now.Sub(rec.Detected) > bus.RepostWindow || rec.ID == id || !repost.Refers(rest, rec.Print) {
+	var best *entry
+	for _, e := range r.byKey {
+		if now.Sub(e.detected) > bus.RepostWindow || e.id == id || !repost.Refers(rest, e.print) {
 			continue
 		}
-		if best == nil || rec.Detected.After(best.Detected) {
-			best = rec
+		if best == nil || e.detected.After(best.detected) {
+			best = e
 		}
 	}
 	if best == nil {
-		return nil
+		return ""
 	}
-	c := *best
-	return &c
+	return best.id
 }
 
 // put stores a record.

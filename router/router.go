@@ -134,13 +134,17 @@ func (s *Router) route(ctx context.Context, it alert.Item) error {
 		return s.publish(ctx, a)
 	}
 	if rest, ok := repost.Corrects(it.Title); ok {
-		if rec := s.recent.corrected(rest, it.ID, now); rec != nil {
-			a.UpdateOf = rec.ID
+		if first := s.recent.corrected(rest, it.ID, now); first != "" {
+			a.UpdateOf = first
 			return s.publish(ctx, a)
 		}
 	}
 	p := repost.Of(it.Title, it.Text)
-	if rec := s.recent.find(p, it.ID, now); rec != nil {
+	rec, err := s.recent.find(ctx, p, it.ID, now)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
 		return s.repost(ctx, rec, it, now)
 	}
 	if err := s.publish(ctx, a); err != nil {

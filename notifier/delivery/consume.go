@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -199,14 +200,21 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		log.Debug("filtered")
 		return ack()
 	}
-	done, err := s.st.delivered(ctx, a.ID)
+	// One read says whether it was delivered and whether a send of it was
+	// interrupted; an intent under the key stores used to keep intents in
+	// is looked for only when the message comes again.
+	redelivered := false
+	if md, err := msg.Metadata(); err == nil {
+		redelivered = md.NumDelivered > 1
+	}
+	rec, err := s.st.lookup(ctx, a.ID, redelivered)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn("delivered mark not read", "err", err)
 		}
 		return nak(s.o.BackoffInitial)
 	}
-	if done {
+	if rec.delivered {
 		log.Debug("already delivered")
 		return ack()
 	}
@@ -219,7 +227,9 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 		}
 		return ack()
 	}
-	s.warnResend(ctx, a)
+	if rec.sending {
+		warnResent(log, rec.intent)
+	}
 	res := s.sender.send(ctx, s.sendCtx, []alert.Alert{a}, s.st)
 	switch res.kind {
 	case resultDelivered:
@@ -247,10 +257,14 @@ func (s *session) warnResend(ctx context.Context, alerts ...alert.Alert) {
 		case err != nil:
 			s.log.Debug("send intent not read", "alert_id", a.ID, "err", err)
 		case ok:
-			s.log.Warn("sending again after an interrupted send: the target may get it twice",
-				"alert_id", a.ID, "interrupted_at", in.At, "attempt", in.Attempt)
+			warnResent(s.log.With("alert_id", a.ID), in)
 		}
 	}
+}
+
+func warnResent(log *slog.Logger, in intent) {
+	log.Warn("sending again after an interrupted send: the target may get it twice",
+		"interrupted_at", in.At, "attempt", in.Attempt)
 }
 
 // settle acks, naks or terminates msg, even when ctx is already cancelled.

@@ -20,17 +20,22 @@ import (
 // delivered marks and its digest window. It alone knows their keys, which
 // existing stores hold and which therefore never change:
 //
-//	delivered.<name>.<hash(alert id)>    the target accepted the alert (RFC 3339 time)
-//	sending.<name>.<hash(alert id)>      a send of the alert was begun (an intent)
+//	delivered.<name>.<hash(alert id)>    the alert's record: the target accepted it
+//	                                     (an RFC 3339 time), or a send of it was
+//	                                     begun (an intent: a JSON object)
+//	sending.<name>.<hash(alert id)>      an intent, as stores before the record
+//	                                     held both wrote it (read, never written)
 //	digest.<name>.item.<hash(alert id)>  an admitted alert waiting for the digest
 //	digest.<name>.due                    when the window closes, and for which spec
 //
-// Delivery is at least once, and the two records around each send keep
+// Delivery is at least once, and the record written around each send keeps
 // repeats to the one case no sender can rule out. Before each attempt the
-// runner writes the intent; the moment the target accepted, it writes the
-// delivered mark, then acks; when the target refused, it removes the
-// intent. A redelivered alert (its holder died: the server hands it out
-// again after AckWait) is judged by what it finds:
+// runner writes the intent; the moment the target accepted, it replaces it
+// with the delivered mark, then acks; when the target refused, it removes
+// the intent. One key per alert and notifier, read once per delivery: the
+// server keeps every key's subject in memory for the bucket's TTL. A
+// redelivered alert (its holder died: the server hands it out again after
+// AckWait) is judged by what it finds:
 //
 //   - a mark: the target has it; acked, not sent again;
 //   - no mark and no intent: the holder died before sending (waiting for
@@ -71,7 +76,10 @@ func idHash(id string) string {
 func (st *state) markKey(alertID string) string {
 	return "delivered." + st.name + "." + idHash(alertID)
 }
-func (st *state) intentKey(alertID string) string {
+
+// legacyIntentKey is where stores written before the one record per alert
+// kept intents.
+func (st *state) legacyIntentKey(alertID string) string {
 	return "sending." + st.name + "." + idHash(alertID)
 }
 func (st *state) itemKey(alertID string) string {
@@ -80,19 +88,59 @@ func (st *state) itemKey(alertID string) string {
 func (st *state) itemFilter() string { return "digest." + st.name + ".item.>" }
 func (st *state) dueKey() string     { return "digest." + st.name + ".due" }
 
-// delivered reports whether the notifier already delivered the alert.
-func (st *state) delivered(ctx context.Context, alertID string) (bool, error) {
-	_, err := st.kv.Get(ctx, st.markKey(alertID))
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
-	}
-	return false, fmt.Errorf("read delivered mark: %w", err)
+// record is what the state says of one alert for the notifier.
+type record struct {
+	delivered bool   // the target accepted it
+	sending   bool   // a send was begun and never ended (see interrupted)
+	intent    intent // when sending: when which attempt began
 }
 
-// markDelivered records that the notifier delivered the alert at at.
+// lookup reads the alert's record: one read answers both whether it was
+// delivered and whether a send of it was interrupted. A store written
+// before the record held both may still have an intent under its old key:
+// it is read only when the record is absent on a redelivery (legacy).
+func (st *state) lookup(ctx context.Context, alertID string, legacy bool) (record, error) {
+	e, err := st.kv.Get(ctx, st.markKey(alertID))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		if !legacy {
+			return record{}, nil
+		}
+		return st.legacyIntent(ctx, alertID)
+	case err != nil:
+		return record{}, fmt.Errorf("read delivered mark: %w", err)
+	}
+	v := e.Value()
+	if len(v) == 0 || v[0] != '{' {
+		return record{delivered: true}, nil
+	}
+	var r record
+	r.sending = true
+	_ = json.Unmarshal(v, &r.intent) // an unreadable intent still says a send began
+	return r, nil
+}
+
+func (st *state) legacyIntent(ctx context.Context, alertID string) (record, error) {
+	e, err := st.kv.Get(ctx, st.legacyIntentKey(alertID))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return record{}, nil
+	case err != nil:
+		return record{}, fmt.Errorf("read send intent: %w", err)
+	}
+	r := record{sending: true}
+	_ = json.Unmarshal(e.Value(), &r.intent)
+	return r, nil
+}
+
+// delivered reports whether the notifier already delivered the alert.
+func (st *state) delivered(ctx context.Context, alertID string) (bool, error) {
+	r, err := st.lookup(ctx, alertID, false)
+	return r.delivered, err
+}
+
+// markDelivered records that the notifier delivered the alert at at,
+// replacing its intent.
 func (st *state) markDelivered(ctx context.Context, alertID string, at time.Time) error {
 	if _, err := st.kv.Put(ctx, st.markKey(alertID), []byte(at.UTC().Format(time.RFC3339))); err != nil {
 		return fmt.Errorf("write delivered mark: %w", err)
@@ -111,7 +159,7 @@ type intent struct {
 func (st *state) begin(ctx context.Context, alerts []alert.Alert, attempt int, at time.Time) error {
 	b, _ := json.Marshal(intent{At: at.UTC(), Attempt: attempt})
 	for _, a := range alerts {
-		if _, err := st.kv.Put(ctx, st.intentKey(a.ID), b); err != nil {
+		if _, err := st.kv.Put(ctx, st.markKey(a.ID), b); err != nil {
 			return fmt.Errorf("write send intent: %w", err)
 		}
 	}
@@ -124,7 +172,7 @@ func (st *state) begin(ctx context.Context, alerts []alert.Alert, attempt int, a
 func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
 	var errs []error
 	for _, a := range alerts {
-		if err := st.kv.Delete(ctx, st.intentKey(a.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		if err := st.kv.Delete(ctx, st.markKey(a.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 			errs = append(errs, err)
 		}
 	}
@@ -135,18 +183,10 @@ func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
 }
 
 // interrupted returns the intent of a send of the alert that was begun and
-// never ended: not accepted (no mark; the caller checks that first) and not
-// refused. ok is false when there is none.
+// never ended: not accepted and not refused. ok is false when there is none.
 func (st *state) interrupted(ctx context.Context, alertID string) (in intent, ok bool, err error) {
-	e, err := st.kv.Get(ctx, st.intentKey(alertID))
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return intent{}, false, nil
-	case err != nil:
-		return intent{}, false, fmt.Errorf("read send intent: %w", err)
-	}
-	_ = json.Unmarshal(e.Value(), &in) // an unreadable intent still says a send began
-	return in, true, nil
+	r, err := st.lookup(ctx, alertID, true)
+	return r.intent, r.sending, err
 }
 
 // storedAlert is one alert waiting for its digest.
