@@ -31,7 +31,7 @@ var pollResults = []string{"skipped", "not_modified", "ok", "error"}
 
 // strip is a source's polls of the last 24 hours, in cells of slotSeconds.
 type strip struct {
-	slot   [stripSlots]int64 // the cell's slot (unix seconds / slotSeconds); 0: empty
+	slot   [stripSlots]uint32 // the cell's slot (unix seconds / slotSeconds); 0: empty
 	result [stripSlots]uint8 // 1 + index in pollResults
 }
 
@@ -41,7 +41,7 @@ func (s *strip) add(at time.Time, result string) {
 	if i := slices.Index(pollResults, result); i >= 0 {
 		code = uint8(i + 1)
 	}
-	n := at.Unix() / slotSeconds
+	n := uint32(at.Unix() / slotSeconds)
 	i := n % stripSlots
 	if s.slot[i] != n {
 		s.slot[i], s.result[i] = n, code
@@ -60,11 +60,11 @@ type cell struct {
 // oldest first.
 func (s *strip) cells(now time.Time) []cell {
 	var out []cell
-	last := now.Unix() / slotSeconds
+	last := uint32(now.Unix() / slotSeconds)
 	for n := last - stripSlots + 1; n <= last; n++ {
 		i := n % stripSlots
 		if s.slot[i] == n && s.result[i] > 0 {
-			out = append(out, cell{At: time.Unix(n*slotSeconds, 0), Result: pollResults[s.result[i]-1]})
+			out = append(out, cell{At: time.Unix(int64(n)*slotSeconds, 0), Result: pollResults[s.result[i]-1]})
 		}
 	}
 	return out
