@@ -32,7 +32,7 @@ var pollResults = []string{"skipped", "not_modified", "ok", "error"}
 // strip is a source's polls of the last 24 hours, in cells of slotSeconds.
 type strip struct {
 	slot   [stripSlots]uint32 // the cell's slot (unix seconds / slotSeconds); 0: empty
-	result [stripSlots]uint8 // 1 + index in pollResults
+	result [stripSlots]uint8  // 1 + index in pollResults
 }
 
 // add records a poll's result in its cell.
