@@ -104,3 +104,23 @@ func TestCollapseSpace(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlainText: any input gives one line of valid UTF-8 text, trimmed,
+// with single spaces, and the same answer twice.
+func FuzzPlainText(f *testing.F) {
+	for _, s := range []string{"<p>质量</p>", "a<script>b", "<object><object>x</object>", "&amp;lt;", "<br/>x<hr>", "\xff<p>", "<!-- c -->d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := PlainText(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("PlainText(%q) = %q: not valid UTF-8", s, got)
+		}
+		if strings.TrimSpace(got) != got || strings.Contains(got, "  ") {
+			t.Fatalf("PlainText(%q) = %q: not trimmed to single spaces", s, got)
+		}
+		if again := PlainText(s); again != got {
+			t.Fatalf("PlainText(%q) gave %q, then %q", s, got, again)
+		}
+	})
+}
