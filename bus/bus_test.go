@@ -3,6 +3,7 @@ package bus_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -60,5 +61,34 @@ func TestStoreDirIsLocked(t *testing.T) {
 	_, err := bus.Connect(t.Context(), bus.Options{StoreDir: dir}, nil)
 	if err == nil || !strings.Contains(err.Error(), "is in use by another qualitywatch process") {
 		t.Fatalf("second server on the same store: err = %v", err)
+	}
+}
+
+// TestSetupShortensItemsWindow: a store set up when the items stream kept
+// an hour's duplicate ids gets the short window at the next start; the
+// other streams keep theirs.
+func TestSetupShortensItemsWindow(t *testing.T) {
+	c := natstest.Start(t, t.TempDir())
+	ctx := t.Context()
+	s, err := c.JS.Stream(ctx, bus.ItemsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.Duplicates = time.Hour // as earlier versions created it
+	if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Setup(ctx, c.JS, bus.DefaultRetention(), 1); err != nil {
+		t.Fatalf("setup over the old window: %v", err)
+	}
+	for name, want := range map[string]time.Duration{bus.ItemsStream: bus.ItemsDuplicateWindow, bus.AlertsStream: bus.DuplicateWindow} {
+		s, err := c.JS.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CachedInfo().Config.Duplicates; got != want {
+			t.Errorf("%s: duplicate window %v, want %v", name, got, want)
+		}
 	}
 }
