@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,8 +27,7 @@ type Metrics struct {
 	failures       *prometheus.CounterVec
 	deadLetters    *prometheus.CounterVec
 	filtered       *prometheus.CounterVec
-	sourceState    *prometheus.GaugeVec
-	failuresInARow *prometheus.GaugeVec
+	health         *healthCollector
 }
 
 // New registers every metric on a fresh registry, with Go and process
@@ -53,12 +54,49 @@ func New() *Metrics {
 	}
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "last_successful_poll_timestamp_seconds", Help: "When each source was last polled successfully."}, []string{"source"})
 	r.MustRegister(m.lastSuccess)
-	m.sourceState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "source_state",
-		Help: "1 for each source's current health state (ok, failing, stale, layout, blocked), 0 for the others."}, []string{"source", "state"})
-	m.failuresInARow = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "qualitywatch", Name: "source_consecutive_failures",
-		Help: "Failed polls in a row, by source."}, []string{"source"})
-	r.MustRegister(m.sourceState, m.failuresInARow)
+	m.health = &healthCollector{
+		sources: map[string]sourceHealth{},
+		state: prometheus.NewDesc("qualitywatch_source_state",
+			"1 for each source's current health state (ok, failing, stale, layout, blocked), 0 for the others.", []string{"source", "state"}, nil),
+		failures: prometheus.NewDesc("qualitywatch_source_consecutive_failures", "Failed polls in a row, by source.", []string{"source"}, nil),
+	}
+	r.MustRegister(m.health)
 	return m
+}
+
+// healthCollector exposes each source's health state and failures in a
+// row, built when scraped from one small record per source: a gauge vector
+// held six series per source (over 10 MB for 5,000 sources).
+type healthCollector struct {
+	mu              sync.Mutex
+	sources         map[string]sourceHealth
+	state, failures *prometheus.Desc
+}
+
+type sourceHealth struct {
+	state    string
+	failures int
+}
+
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.state
+	ch <- c.failures
+}
+
+func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	snapshot := maps.Clone(c.sources)
+	c.mu.Unlock()
+	for source, h := range snapshot {
+		for _, s := range alert.States() {
+			v := 0.0
+			if s == h.state {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, v, source, s)
+		}
+		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(h.failures), source)
+	}
 }
 
 // SourceHealth sets a source's state gauges and its failed polls in a row.
@@ -66,20 +104,16 @@ func (m *Metrics) SourceHealth(source, state string, failures int) {
 	if state == "" {
 		return
 	}
-	for _, s := range alert.States() {
-		v := 0.0
-		if s == state {
-			v = 1
-		}
-		m.sourceState.WithLabelValues(source, s).Set(v)
-	}
-	m.failuresInARow.WithLabelValues(source).Set(float64(failures))
+	m.health.mu.Lock()
+	m.health.sources[source] = sourceHealth{state: state, failures: failures}
+	m.health.mu.Unlock()
 }
 
 // ForgetSource drops a removed source's series.
 func (m *Metrics) ForgetSource(source string) {
-	m.sourceState.DeletePartialMatch(prometheus.Labels{"source": source})
-	m.failuresInARow.DeleteLabelValues(source)
+	m.health.mu.Lock()
+	delete(m.health.sources, source)
+	m.health.mu.Unlock()
 	m.lastSuccess.DeleteLabelValues(source)
 }
 

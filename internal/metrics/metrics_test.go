@@ -52,3 +52,38 @@ qualitywatch_last_successful_poll_timestamp_seconds{source="weifang"} 1.8e+09
 		}
 	}
 }
+
+// TestSourceHealth: one series per state per source, 1 for the current
+// one, and the failures in a row; a forgotten source has none.
+func TestSourceHealth(t *testing.T) {
+	m := metrics.New()
+	m.SourceHealth("weifang", "failing", 4)
+	m.SourceHealth("jinan", "ok", 0)
+	m.SourceHealth("jinan", "", 9) // no state yet: nothing changes
+	want := `
+# HELP qualitywatch_source_consecutive_failures Failed polls in a row, by source.
+# TYPE qualitywatch_source_consecutive_failures gauge
+qualitywatch_source_consecutive_failures{source="jinan"} 0
+qualitywatch_source_consecutive_failures{source="weifang"} 4
+# HELP qualitywatch_source_state 1 for each source's current health state (ok, failing, stale, layout, blocked), 0 for the others.
+# TYPE qualitywatch_source_state gauge
+qualitywatch_source_state{source="jinan",state="blocked"} 0
+qualitywatch_source_state{source="jinan",state="failing"} 0
+qualitywatch_source_state{source="jinan",state="layout"} 0
+qualitywatch_source_state{source="jinan",state="ok"} 1
+qualitywatch_source_state{source="jinan",state="stale"} 0
+qualitywatch_source_state{source="weifang",state="blocked"} 0
+qualitywatch_source_state{source="weifang",state="failing"} 1
+qualitywatch_source_state{source="weifang",state="layout"} 0
+qualitywatch_source_state{source="weifang",state="ok"} 0
+qualitywatch_source_state{source="weifang",state="stale"} 0
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
+		"qualitywatch_source_state", "qualitywatch_source_consecutive_failures"); err != nil {
+		t.Fatal(err)
+	}
+	m.ForgetSource("weifang")
+	if n, err := testutil.GatherAndCount(m.Registry, "qualitywatch_source_state"); err != nil || n != 5 {
+		t.Errorf("after forgetting weifang: %d series, %v; want jinan's 5", n, err)
+	}
+}
