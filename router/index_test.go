@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/internal/natstest"
 	"github.com/qualitywatch/qualitywatch/repost"
 )
 
@@ -36,5 +37,27 @@ func TestIndex(t *testing.T) {
 	}
 	if got := r.corrected("山东省市场监督管理局2026年第5期食品安全监督抽检信息", "x", now); got != "a" {
 		t.Errorf("corrected = %q, want a", got)
+	}
+}
+
+// TestFindForgetsExpired: an entry the bucket no longer has (its TTL ran
+// out, which no watch event tells) is dropped and not matched.
+func TestFindForgetsExpired(t *testing.T) {
+	conn := natstest.Start(t, "")
+	r, err := openRecent(t.Context(), conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p := repost.Of("山东省市场监督管理局关于2026年第9期食品安全监督抽检信息的通告", "")
+	r.mu.Lock()
+	r.addLocked(RecordKey("gone"), &Record{ID: "gone", Detected: now, Print: p})
+	r.mu.Unlock()
+	rec, err := r.find(t.Context(), p, "new", now)
+	if err != nil || rec != nil {
+		t.Fatalf("find = %v, %v; want no match and no error", rec, err)
+	}
+	if r.alerted("gone", now) {
+		t.Error("the expired entry is still in the index")
 	}
 }

@@ -183,8 +183,40 @@ func (r *recent) alerted(id string, now time.Time) bool {
 
 // find returns the most recent alert, other than id, that print p is the
 // same notice as, read whole from the bucket.
+//
+// A record the bucket no longer has (its TTL runs on the server's clock, and
+// no watch event tells of it) leaves the index, and the next best is tried.
 func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.Time) (*Record, error) {
+	for {
+		best := r.best(p, id, now)
+		if best == nil {
+			return nil, nil
+		}
+		kv, err := r.kv.Get(ctx, best.key)
+		if bus.IsNotFound(err) {
+			r.mu.Lock()
+			if r.byKey[best.key] == best {
+				r.removeLocked(best.key)
+			}
+			r.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read record of %s: %w", best.id, err)
+		}
+		var rec Record
+		if err := json.Unmarshal(kv.Value(), &rec); err != nil {
+			return nil, fmt.Errorf("decode record of %s: %w", best.id, err)
+		}
+		return &rec, nil
+	}
+}
+
+// best is the most recent entry, other than id, that print p is the same
+// notice as.
+func (r *recent) best(p repost.Print, id string, now time.Time) *entry {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.sweepLocked(now)
 	var best *entry
 	for _, e := range r.byNumbers[numbersKey(p)] {
@@ -197,19 +229,7 @@ func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.T
 			best = e
 		}
 	}
-	r.mu.Unlock()
-	if best == nil {
-		return nil, nil
-	}
-	kv, err := r.kv.Get(ctx, best.key)
-	if err != nil {
-		return nil, fmt.Errorf("read record of %s: %w", best.id, err)
-	}
-	var rec Record
-	if err := json.Unmarshal(kv.Value(), &rec); err != nil {
-		return nil, fmt.Errorf("decode record of %s: %w", best.id, err)
-	}
-	return &rec, nil
+	return best
 }
 
 // corrected returns the id of the recent alert a correction's title names

@@ -143,9 +143,13 @@ func procInst(text []byte, i int) (next int, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	if string(body[:k]) == "xml" && bytes.Contains(body, []byte("version")) &&
-		!bytes.Contains(body, []byte(`version="1.0"`)) && !bytes.Contains(body, []byte(`version='1.0'`)) {
-		return 0, false
+	// The decoder reads the first "version=" it finds, wherever it stands
+	// (inside another attribute too): only one, saying 1.0, is vouched for.
+	if string(body[:k]) == "xml" {
+		if n := bytes.Count(body, []byte("version")); n > 1 ||
+			n == 1 && !bytes.Contains(body, []byte(`version="1.0"`)) && !bytes.Contains(body, []byte(`version='1.0'`)) {
+			return 0, false
+		}
 	}
 	return i + end + 2, true
 }

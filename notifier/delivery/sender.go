@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -94,7 +95,12 @@ func (s *sender) send(ctx, notifyCtx context.Context, alerts []alert.Alert, j jo
 			return result{kind: resultInterrupted}
 		}
 		if j != nil {
-			if err := j.begin(ctx, alerts, attempt, s.clock.Now()); err != nil {
+			err := j.begin(ctx, alerts, attempt, s.clock.Now())
+			if errors.Is(err, errDelivered) {
+				log.Info("delivered meanwhile by another holder: not sent again")
+				return result{kind: resultDelivered, attempts: attempt - 1}
+			}
+			if err != nil {
 				// Without the intent a crash during the send would repeat
 				// it unnoticed: wait for the state bucket instead.
 				return result{kind: resultInterrupted, err: err, retryIn: s.initial}

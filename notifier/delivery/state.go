@@ -154,25 +154,63 @@ type intent struct {
 	Attempt int       `json:"attempt"`
 }
 
+// errDelivered says that every alert of a send already has a delivered
+// mark: another holder delivered them while this one waited.
+var errDelivered = errors.New("already delivered")
+
 // begin records, before an attempt, that alerts are being sent. A send
 // must not start when it fails: a crash could then repeat it unnoticed.
+// A mark is never overwritten (another holder of a redelivered alert may
+// have written it meanwhile); when every alert has one, begin returns
+// errDelivered and nothing is to be sent.
 func (st *state) begin(ctx context.Context, alerts []alert.Alert, attempt int, at time.Time) error {
 	b, _ := json.Marshal(intent{At: at.UTC(), Attempt: attempt})
+	marked := 0
 	for _, a := range alerts {
-		if _, err := st.kv.Put(ctx, st.markKey(a.ID), b); err != nil {
+		key := st.markKey(a.ID)
+		if _, err := st.kv.Create(ctx, key, b); err == nil {
+			continue
+		} else if !errors.Is(err, jetstream.ErrKeyExists) {
 			return fmt.Errorf("write send intent: %w", err)
 		}
+		e, err := st.kv.Get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("read delivered mark: %w", err)
+		}
+		if v := e.Value(); len(v) == 0 || v[0] != '{' {
+			marked++
+			continue
+		}
+		if _, err := st.kv.Update(ctx, key, b, e.Revision()); err != nil {
+			return fmt.Errorf("write send intent: %w", err)
+		}
+	}
+	if marked == len(alerts) && marked > 0 {
+		return errDelivered
 	}
 	return nil
 }
 
 // refused removes the intents of alerts the target refused: nothing was
 // delivered, so a crash before the next attempt repeats nothing. What is
-// not removed only makes a later resend warn needlessly.
+// not removed only makes a later resend warn needlessly. A mark written
+// since (by another holder) is never removed.
 func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
 	var errs []error
 	for _, a := range alerts {
-		if err := st.kv.Delete(ctx, st.markKey(a.ID)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		key := st.markKey(a.ID)
+		e, err := st.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v := e.Value(); len(v) == 0 || v[0] != '{' {
+			continue // a mark
+		}
+		if err := st.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 			errs = append(errs, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -53,6 +54,35 @@ func TestOneRecordPerAlert(t *testing.T) {
 	}
 	if r, err := st.lookup(ctx, b.ID, true); err != nil || r.delivered || r.sending {
 		t.Errorf("after a refusal: %+v %v, want nothing", r, err)
+	}
+
+	// Another holder delivered while this one was about to send or was
+	// sending: its mark is neither overwritten nor removed.
+	c2 := alert.Alert{ID: "link:a/4"}
+	if err := st.begin(ctx, []alert.Alert{c2}, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.markDelivered(ctx, c2.ID, now); err != nil { // the other holder
+		t.Fatal(err)
+	}
+	if err := st.refused(ctx, []alert.Alert{c2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.begin(ctx, []alert.Alert{c2}, 2, now); !errors.Is(err, errDelivered) {
+		t.Errorf("begin over a mark: %v, want errDelivered", err)
+	}
+	if r, err := st.lookup(ctx, c2.ID, false); err != nil || !r.delivered {
+		t.Errorf("the other holder's mark: %+v %v, want it kept", r, err)
+	}
+	// A retry overwrites its own intent.
+	d := alert.Alert{ID: "link:a/5"}
+	for attempt := 1; attempt <= 2; attempt++ {
+		if err := st.begin(ctx, []alert.Alert{d}, attempt, now); err != nil {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+	}
+	if r, err := st.lookup(ctx, d.ID, false); err != nil || r.intent.Attempt != 2 {
+		t.Errorf("after two attempts: %+v %v, want the second's intent", r, err)
 	}
 
 	// An intent written by an earlier version, under its own key.
