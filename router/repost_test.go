@@ -55,26 +55,49 @@ func messages(t *testing.T, js jetstream.JetStream, stream string) []alert.Alert
 	return out
 }
 
-// drained waits until the router has settled every item.
-func drained(t *testing.T, js jetstream.JetStream, items int) {
+// settled counts the router's final answers to items (an ack or a
+// termination) as they cross the wire, so that a test waits for them
+// instead of polling the consumer.
+type settled chan struct{}
+
+// watchSettled starts counting; call it before publishing.
+func watchSettled(t *testing.T, nc *nats.Conn) settled {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := js.Consumer(t.Context(), bus.ItemsStream, router.ConsumerName)
-		if err == nil {
-			if info, err := c.Info(t.Context()); err == nil && info.AckFloor.Stream >= uint64(items) && info.NumAckPending == 0 {
-				return
-			}
+	s := make(settled, 1024)
+	sub, err := nc.Subscribe("$JS.ACK.>", func(m *nats.Msg) {
+		if !strings.Contains(m.Subject, "."+bus.ItemsStream+"."+router.ConsumerName+".") {
+			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the router did not settle every item")
+		if body := string(m.Data); body == "" || strings.HasPrefix(body, "+ACK") || strings.HasPrefix(body, "+TERM") {
+			s <- struct{}{}
 		}
-		time.Sleep(20 * time.Millisecond)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return s
+}
+
+// wait returns once n more items were settled.
+func (s settled) wait(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for i := range n {
+		select {
+		case <-s:
+		case <-timeout:
+			t.Fatalf("the router settled %d of %d items", i, n)
+		}
 	}
 }
 
 func TestOneNoticeOneAlert(t *testing.T) {
 	conn := natstest.Start(t, "")
+	done := watchSettled(t, conn.NC)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() { _ = router.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx) }()
@@ -92,7 +115,7 @@ func TestOneNoticeOneAlert(t *testing.T) {
 	for _, it := range items {
 		publishItem(t, conn.JS, it)
 	}
-	drained(t, conn.JS, len(items))
+	done.wait(t, len(items))
 
 	alerts := messages(t, conn.JS, bus.AlertsStream)
 	var ids []string
@@ -128,29 +151,27 @@ func TestOneNoticeOneAlert(t *testing.T) {
 
 // TestSameItemTwiceOneAlert: an item that reaches the items stream twice
 // (published again after a crash, later than the stream's short duplicate
-// window) is alerted once.
+// window) is alerted once, and the copy is not routed again: the first
+// alert's record is not rewritten (which the alerts stream's own duplicate
+// window, an hour, would otherwise hide).
 func TestSameItemTwiceOneAlert(t *testing.T) {
 	conn := natstest.Start(t, "")
-	// The alerts stream's own duplicate window (an hour) would hide a second
-	// alert: it is made a second long, before anything is published (the
-	// server sets its purge timer from the window at the first id).
-	alerts, err := conn.JS.Stream(t.Context(), bus.AlertsStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := alerts.CachedInfo().Config
-	cfg.Duplicates = time.Second
-	if _, err := conn.JS.UpdateStream(t.Context(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	done := watchSettled(t, conn.NC)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() { _ = router.New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), noMetrics{}).Run(ctx) }()
 
 	it := matched("link:p/7", "province", "山东省市场监督管理局关于2026年第7期食品安全监督抽检信息的通告", body, "shandong")
 	publishItem(t, conn.JS, it)
-	drained(t, conn.JS, 1)
-	alertsWindowPassed(t, conn.JS)
+	done.wait(t, 1)
+	recent, err := conn.JS.KeyValue(t.Context(), bus.RecentBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := recent.Get(t.Context(), router.RecordKey(it.ID))
+	if err != nil {
+		t.Fatalf("the first alert's record: %v", err)
+	}
 	// The items stream would drop the same Nats-Msg-Id within its window;
 	// outside it, the copy is stored.
 	b, err := json.Marshal(it)
@@ -162,9 +183,8 @@ func TestSameItemTwiceOneAlert(t *testing.T) {
 	if _, err := conn.JS.PublishMsg(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
-	// A sentinel after it: once it is settled, the copy was handled.
 	publishItem(t, conn.JS, matched("link:p/8", "province", "山东省市场监督管理局关于2026年第8期食品安全监督抽检信息的通告", body, "shandong"))
-	drained(t, conn.JS, 3)
+	done.wait(t, 2)
 
 	var ids []string
 	for _, a := range messages(t, conn.JS, bus.AlertsStream) {
@@ -173,42 +193,11 @@ func TestSameItemTwiceOneAlert(t *testing.T) {
 	if strings.Join(ids, " ") != "link:p/7 link:p/8" {
 		t.Fatalf("alerts %v: want link:p/7 once, then link:p/8", ids)
 	}
-}
-
-// alertsWindowPassed waits until the alerts stream's duplicate window has
-// passed for what was published so far: a probe published now is accepted
-// again (both copies are then deleted), so an alert published again would
-// be stored, not dropped as a duplicate.
-func alertsWindowPassed(t *testing.T, js jetstream.JetStream) {
-	t.Helper()
-	s, err := js.Stream(t.Context(), bus.AlertsStream)
+	again, err := recent.Get(t.Context(), router.RecordKey(it.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := func() *jetstream.PubAck {
-		m := &nats.Msg{Subject: bus.AlertSubject("test", "probe"), Data: []byte("probe"), Header: nats.Header{}}
-		m.Header.Set(jetstream.MsgIDHeader, "probe")
-		ack, err := js.PublishMsg(t.Context(), m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ack
-	}
-	first := probe()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ack := probe()
-		if !ack.Duplicate {
-			for _, seq := range []uint64{first.Sequence, ack.Sequence} {
-				if err := s.DeleteMsg(t.Context(), seq); err != nil {
-					t.Fatal(err)
-				}
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the alerts stream's duplicate window did not pass")
-		}
-		time.Sleep(50 * time.Millisecond)
+	if again.Revision() != first.Revision() {
+		t.Errorf("the copy was routed again: the first alert's record was rewritten (revision %d, then %d)", first.Revision(), again.Revision())
 	}
 }

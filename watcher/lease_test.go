@@ -176,10 +176,15 @@ func TestSchedulersShareSources(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var hits []hit
+	polled := make(chan struct{}, 1) // a poll came: conditions are checked again
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		hits = append(hits, hit{strings.Trim(r.URL.Path, "/"), r.UserAgent(), time.Now()})
 		mu.Unlock()
+		select {
+		case polled <- struct{}{}:
+		default:
+		}
 		w.Header().Set("Content-Type", "application/rss+xml")
 		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>x</title><link>http://example.org/1</link></item></channel></rss>`)
 	}))
@@ -228,12 +233,13 @@ func TestSchedulersShareSources(t *testing.T) {
 	}
 	wait := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
+		timeout := time.After(30 * time.Second)
 		for !cond() {
-			if time.Now().After(deadline) {
+			select {
+			case <-polled:
+			case <-timeout:
 				t.Fatalf("timed out waiting for %s", what)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	began := time.Now()
