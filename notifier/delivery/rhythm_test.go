@@ -1,10 +1,14 @@
 package delivery
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/internal/natstest"
 )
 
@@ -213,5 +217,44 @@ func TestDigestLeftoverSentWhenTurnedImmediate(t *testing.T) {
 	}
 	if n := len(f1.calls()); n != 0 {
 		t.Errorf("digest runner sent %d messages before its window closed", n)
+	}
+}
+
+// TestFollowUpRunnerLeavesDigestAlone: a notifier's runner of repost
+// follow-ups (or health events) shares its name and state with its alerts
+// runner, but never sends the alerts runner's digest window.
+func TestFollowUpRunnerLeavesDigestAlone(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	c := natstest.Start(t, "")
+	o := quick("shared")
+	o.Digest = digestAt(t, "0 8 * * *")
+	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh))
+	digests := newFake()
+	startRunner(t, c.JS, digests, o, nil)
+	publish(t, c.JS, alertIDs("d", 2)...)
+	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "shared") == 2 })
+
+	f := quick("shared")
+	f.Reposts = true
+	followUps := newFake()
+	startRunner(t, c.JS, followUps, f, nil)
+	// A follow-up delivered: the runner is past its start, where a leftover
+	// window would have been sent.
+	b, err := json.Marshal(mkAlert("f-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(bus.RepostSubject("weifang"))
+	m.Data = b
+	if _, err := c.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the follow-up", func() bool { return len(followUps.acceptedIDs()) == 1 })
+	if got := followUps.calls(); len(got) != 1 || !slices.Equal(got[0], []string{"f-01"}) {
+		t.Errorf("follow-up runner sent %v, want only the follow-up", got)
+	}
+	if n := storedCount(t, c, "shared"); n != 2 || len(digests.calls()) != 0 {
+		t.Errorf("digest window: %d alerts held, %d digests sent; want 2 held, none sent before 08:00", n, len(digests.calls()))
 	}
 }

@@ -22,6 +22,7 @@ type Runner struct {
 	js     jetstream.JetStream
 	n      notifier.Notifier
 	o      Options
+	in     reading
 	log    *slog.Logger
 	m      Metrics
 	sender *sender
@@ -47,43 +48,34 @@ func New(js jetstream.JetStream, n notifier.Notifier, o Options, logger *slog.Lo
 		m = noMetrics{}
 	}
 	log := logger.With("notifier", o.Name)
-	return &Runner{js: js, n: n, o: o, log: log, m: m, sender: newSender(n, o, log, m)}, nil
+	return &Runner{js: js, n: n, o: o, in: readingOf(o), log: log, m: m, sender: newSender(n, o, log, m)}, nil
+}
+
+// reading is what a runner reads: the alerts stream, or its notifier's
+// health events or repost follow-ups. It is derived once from the options.
+type reading struct {
+	stream, subjects, consumer string
+	// alerts: only a runner of alerts owns the notifier's digest window
+	// (runners of health events and follow-ups share its name and state).
+	alerts bool
+}
+
+func readingOf(o Options) reading {
+	switch {
+	case o.Health:
+		return reading{bus.HealthStream, bus.HealthPrefix + ".>", HealthConsumerName(o.Name), false}
+	case o.Reposts:
+		return reading{bus.RepostsStream, bus.RepostsPrefix + ".>", RepostsConsumerName(o.Name), false}
+	}
+	return reading{bus.AlertsStream, bus.AlertsPrefix + ".>", ConsumerName(o.Name), true}
 }
 
 // digest reports whether the runner sends digests rather than each alert.
-func (r *Runner) digest() bool { return !r.o.Digest.IsZero() && !r.o.Health && !r.o.Reposts }
+func (r *Runner) digest() bool { return !r.o.Digest.IsZero() && r.in.alerts }
 
-// stream, subjects and consumerName say what the runner reads: alerts, or
-// health events.
-func (r *Runner) stream() string {
-	switch {
-	case r.o.Health:
-		return bus.HealthStream
-	case r.o.Reposts:
-		return bus.RepostsStream
-	}
-	return bus.AlertsStream
-}
-
-func (r *Runner) subjects() string {
-	switch {
-	case r.o.Health:
-		return bus.HealthPrefix + ".>"
-	case r.o.Reposts:
-		return bus.RepostsPrefix + ".>"
-	}
-	return bus.AlertsPrefix + ".>"
-}
-
-func (r *Runner) consumerName() string {
-	switch {
-	case r.o.Health:
-		return HealthConsumerName(r.o.Name)
-	case r.o.Reposts:
-		return RepostsConsumerName(r.o.Name)
-	}
-	return ConsumerName(r.o.Name)
-}
+func (r *Runner) stream() string       { return r.in.stream }
+func (r *Runner) subjects() string     { return r.in.subjects }
+func (r *Runner) consumerName() string { return r.in.consumer }
 
 // consumerConfig is the durable consumer this runner wants, reading from
 // the stream sequence from (0: alerts published from now on). Immediate
@@ -233,8 +225,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if r.digest() {
 		wg.Go(func() { s.runDigest(runCtx) })
-	} else if err := s.flushLeftoverDigest(runCtx); err != nil {
-		r.log.Warn("leftover digest not sent", "err", err)
+	} else if r.in.alerts {
+		// A digest notifier made immediate leaves a window to send; the
+		// window is never another runner's to send.
+		if err := s.flushLeftoverDigest(runCtx); err != nil {
+			r.log.Warn("leftover digest not sent", "err", err)
+		}
 	}
 	err = s.consume(runCtx, cons)
 	stop()
