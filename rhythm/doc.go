@@ -13,14 +13,21 @@
 // beyond loading time zones, and keeps no state.
 package rhythm
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // China is the zone of the sites qualitywatch watches and the default of
 // every zone in its config: Asia/Shanghai, or UTC+8 exactly where there is no
 // time zone database (China has had no daylight saving time since 1991).
-func China() *time.Location {
+// It is loaded once: it is asked for on hot paths (every list entry without
+// a configured zone).
+func China() *time.Location { return china() }
+
+var china = sync.OnceValue(func() *time.Location {
 	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return loc
 	}
 	return time.FixedZone("CST", 8*60*60)
-}
+})

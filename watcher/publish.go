@@ -21,40 +21,38 @@ type Publisher struct {
 // NewPublisher returns a publisher on js.
 func NewPublisher(js jetstream.JetStream) *Publisher { return &Publisher{js: js} }
 
-// PublishItem publishes it on qualitywatch.items.<source> with Nats-Msg-Id
-// set to the item's identity. It returns only once the stream stored it (or
-// recognised it as a duplicate of a message it already holds).
-func (p *Publisher) PublishItem(ctx context.Context, it alert.Item) error {
+// itemMsg is it as published on qualitywatch.items.<source>, with
+// Nats-Msg-Id set to the item's identity.
+func itemMsg(it alert.Item) (*nats.Msg, error) {
 	body, err := json.Marshal(it)
 	if err != nil {
-		return fmt.Errorf("encode item: %w", err)
+		return nil, fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
 	msg := &nats.Msg{Subject: bus.ItemSubject(it.Source), Data: body, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, it.ID)
-	if _, err := p.js.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("publish item %s: %w", it.ID, err)
-	}
-	return nil
+	return msg, nil
 }
 
 // PublishItems publishes items in order without waiting for each
-// acknowledgement before sending the next, then waits for them all. done is
-// how many, from the first, were acknowledged; err says why the next was
+// acknowledgement before sending the next, then waits for them all; the
+// stream stores each or recognises it as a duplicate of one it holds. done
+// is how many, from the first, were acknowledged; err says why the next was
 // not.
 func (p *Publisher) PublishItems(ctx context.Context, items []alert.Item) (done int, err error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(items))
+	var sendErr error // why the items after the futures were not sent
 	for _, it := range items {
-		body, err := json.Marshal(it)
-		if err != nil {
-			return 0, fmt.Errorf("encode item: %w", err)
+		msg, err := itemMsg(it)
+		if err == nil {
+			var f jetstream.PubAckFuture
+			if f, err = p.js.PublishMsgAsync(msg); err == nil {
+				futures = append(futures, f)
+				continue
+			}
+			err = fmt.Errorf("publish item %s: %w", it.ID, err)
 		}
-		msg := &nats.Msg{Subject: bus.ItemSubject(it.Source), Data: body, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, it.ID)
-		f, err := p.js.PublishMsgAsync(msg)
-		if err != nil {
-			break
-		}
-		futures = append(futures, f)
+		sendErr = err
+		break
 	}
 	for i, f := range futures {
 		select {
@@ -65,8 +63,5 @@ func (p *Publisher) PublishItems(ctx context.Context, items []alert.Item) (done 
 			return i, fmt.Errorf("publish item %s: %w", items[i].ID, ctx.Err())
 		}
 	}
-	if len(futures) < len(items) {
-		return len(futures), p.PublishItem(ctx, items[len(futures)]) // says why
-	}
-	return len(items), nil
+	return len(futures), sendErr
 }
