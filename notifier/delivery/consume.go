@@ -247,21 +247,9 @@ func (s *session) process(ctx context.Context, msg jetstream.Msg) settlement {
 	}
 }
 
-// warnResend says so when alerts are about to be sent again after a send
+// warnResent says that an alert is about to be sent again after a send
 // that was interrupted (see state): the process died while the target was
-// answering, and the target may get them twice.
-func (s *session) warnResend(ctx context.Context, alerts ...alert.Alert) {
-	for _, a := range alerts {
-		in, ok, err := s.st.interrupted(ctx, a.ID)
-		switch {
-		case err != nil:
-			s.log.Debug("send intent not read", "alert_id", a.ID, "err", err)
-		case ok:
-			warnResent(s.log.With("alert_id", a.ID), in)
-		}
-	}
-}
-
+// answering, and the target may get it twice.
 func warnResent(log *slog.Logger, in intent) {
 	log.Warn("sending again after an interrupted send: the target may get it twice",
 		"interrupted_at", in.At, "attempt", in.Attempt)

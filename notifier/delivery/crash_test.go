@@ -157,12 +157,12 @@ func TestCrashResumesWithinSeconds(t *testing.T) {
 			killed := time.Now()
 			close(tg.release) // the target finishes answering a request whose sender is gone
 
-			_, interrupted, err := stateOf(t, c, "crash").interrupted(t.Context(), "k-02")
+			rec, err := stateOf(t, c, "crash").lookup(t.Context(), "k-02", true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if interrupted != tc.answering {
-				t.Errorf("send intent of k-02 recorded: %v, want %v", interrupted, tc.answering)
+			if rec.sending != tc.answering {
+				t.Errorf("send intent of k-02 recorded: %v, want %v", rec.sending, tc.answering)
 			}
 
 			startRunner(t, c.JS, tg, o, nil) // the restarted daemon

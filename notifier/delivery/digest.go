@@ -128,22 +128,20 @@ func (s *session) loadWindow(ctx context.Context) ([]windowItem, error) {
 			stale = append(stale, it)
 			continue
 		}
-		done, err := s.st.delivered(ctx, it.alert.ID)
+		rec, err := s.st.lookup(ctx, it.alert.ID, true)
 		if err != nil {
 			return nil, err
 		}
-		if done {
+		if rec.delivered {
 			stale = append(stale, it)
 			continue
+		}
+		if rec.sending {
+			warnResent(s.log.With("alert_id", it.alert.ID), rec.intent)
 		}
 		items = append(items, it)
 	}
 	s.forget(ctx, stale)
-	resent := make([]alert.Alert, len(items))
-	for i, it := range items {
-		resent[i] = it.alert
-	}
-	s.warnResend(ctx, resent...)
 	slices.SortStableFunc(items, func(a, b windowItem) int { return cmp.Compare(a.stored.Seq, b.stored.Seq) })
 	return items, nil
 }

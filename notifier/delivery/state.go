@@ -95,6 +95,10 @@ type record struct {
 	intent    intent // when sending: when which attempt began
 }
 
+// isMark reports whether a record's value is a delivered mark (a time)
+// rather than an intent (a JSON object).
+func isMark(v []byte) bool { return len(v) == 0 || v[0] != '{' }
+
 // lookup reads the alert's record: one read answers both whether it was
 // delivered and whether a send of it was interrupted. A store written
 // before the record held both may still have an intent under its old key:
@@ -111,7 +115,7 @@ func (st *state) lookup(ctx context.Context, alertID string, legacy bool) (recor
 		return record{}, fmt.Errorf("read delivered mark: %w", err)
 	}
 	v := e.Value()
-	if len(v) == 0 || v[0] != '{' {
+	if isMark(v) {
 		return record{delivered: true}, nil
 	}
 	var r record
@@ -177,7 +181,7 @@ func (st *state) begin(ctx context.Context, alerts []alert.Alert, attempt int, a
 		if err != nil {
 			return fmt.Errorf("read delivered mark: %w", err)
 		}
-		if v := e.Value(); len(v) == 0 || v[0] != '{' {
+		if isMark(e.Value()) {
 			marked++
 			continue
 		}
@@ -207,7 +211,7 @@ func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
 			errs = append(errs, err)
 			continue
 		}
-		if v := e.Value(); len(v) == 0 || v[0] != '{' {
+		if isMark(e.Value()) {
 			continue // a mark
 		}
 		if err := st.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -218,13 +222,6 @@ func (st *state) refused(ctx context.Context, alerts []alert.Alert) error {
 		return fmt.Errorf("remove send intent: %w", err)
 	}
 	return nil
-}
-
-// interrupted returns the intent of a send of the alert that was begun and
-// never ended: not accepted and not refused. ok is false when there is none.
-func (st *state) interrupted(ctx context.Context, alertID string) (in intent, ok bool, err error) {
-	r, err := st.lookup(ctx, alertID, true)
-	return r.intent, r.sending, err
 }
 
 // storedAlert is one alert waiting for its digest.

@@ -93,7 +93,7 @@ func TestOneRecordPerAlert(t *testing.T) {
 	if r, err := st.lookup(ctx, legacy.ID, false); err != nil || r.sending {
 		t.Errorf("first delivery: %+v %v, want the old key not read", r, err)
 	}
-	if in, ok, err := st.interrupted(ctx, legacy.ID); err != nil || !ok || in.Attempt != 1 {
-		t.Errorf("redelivery: %+v %v %v, want the old intent found", in, ok, err)
+	if r, err := st.lookup(ctx, legacy.ID, true); err != nil || !r.sending || r.intent.Attempt != 1 {
+		t.Errorf("redelivery: %+v %v, want the old intent found", r, err)
 	}
 }
