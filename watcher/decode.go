@@ -68,38 +68,27 @@ var (
 // chooseCharset picks the decoding of body, given the declared labels in
 // order of precedence.
 func chooseCharset(body []byte, declared []charsetLabel) candidate {
-	// Valid UTF-8 that nothing contradicts (no label, a UTF-8 label, or
-	// non-ASCII bytes that legacy CJK text would practically never form)
-	// is taken as it is, without scoring it.
+	// Valid UTF-8 that nothing contradicts is taken as it is, without
+	// scoring it: no label, a UTF-8 label, or non-ASCII bytes under another
+	// label (a misconfigured server or template: legacy CJK bytes are
+	// practically never valid UTF-8 by accident).
 	if utf8.Valid(body) && (len(declared) == 0 || declared[0].name == labelUTF8.name || hasNonASCII(body)) {
 		return candidate{name: labelUTF8.name, text: body}
 	}
-	utf := decodeAs(body, labelUTF8)
-	if len(declared) > 0 {
-		first := decodeAs(body, declared[0])
-		switch {
-		case first.name == labelUTF8.name && first.invalid == 0:
-			return first
-		case utf.invalid == 0 && hasNonASCII(body):
-			// A label other than UTF-8 on valid, non-ASCII UTF-8 is a
-			// misconfigured server or template: legacy CJK bytes are
-			// practically never valid UTF-8 by accident.
-			return utf
-		case first.invalid == 0:
-			return preferChinese(body, first)
-		}
-		// The first label produced invalid sequences: weigh every
-		// candidate, declared ones first so they win ties.
-		cands := []candidate{first}
-		for _, l := range slices.Concat(declared[1:], []charsetLabel{labelGB18030, labelBig5}) {
-			cands = append(cands, decodeAs(body, l))
-		}
-		return best(append(cands, utf))
+	if len(declared) == 0 {
+		return best([]candidate{decodeAs(body, labelGB18030), decodeAs(body, labelBig5), decodeAs(body, labelUTF8)})
 	}
-	if utf.invalid == 0 {
-		return utf
+	first := decodeAs(body, declared[0])
+	if first.invalid == 0 {
+		return preferChinese(body, first)
 	}
-	return best([]candidate{decodeAs(body, labelGB18030), decodeAs(body, labelBig5), utf})
+	// The first label produced invalid sequences: weigh every candidate,
+	// declared ones first so they win ties.
+	cands := []candidate{first}
+	for _, l := range slices.Concat(declared[1:], []charsetLabel{labelGB18030, labelBig5, labelUTF8}) {
+		cands = append(cands, decodeAs(body, l))
+	}
+	return best(cands)
 }
 
 // preferChinese returns c unless GB18030 or Big5 decodes body (almost)

@@ -13,17 +13,7 @@ const maxTextRunes = 20000
 // BuildItem turns a feed entry into the item published on the items stream,
 // classified by c.
 func BuildItem(source string, e Entry, id string, now time.Time, c Classifier) alert.Item {
-	// Each of content and summary is read as HTML once: the text is the
-	// content (else the summary), the summary the summary (else the content).
-	content, summary := PlainText(e.Content), PlainText(e.Summary)
-	text := content
-	if text == "" {
-		text = summary
-	}
-	if summary == "" {
-		summary = content
-	}
-	text = truncateRunes(text, maxTextRunes)
+	text, summary := entryText(e)
 	title := strings.TrimSpace(PlainText(e.Title))
 	it := alert.Item{
 		Schema:  alert.ItemSchema,
@@ -40,6 +30,21 @@ func BuildItem(source string, e Entry, id string, now time.Time, c Classifier) a
 	}
 	it.Verdict = c.Classify(title, text)
 	return it
+}
+
+// entryText is an entry's text and summary as plain text, each of its
+// content and summary read as HTML once: the text is the content (else the
+// summary), cut to maxTextRunes; the summary the summary (else the content).
+func entryText(e Entry) (text, summary string) {
+	content, summary := PlainText(e.Content), PlainText(e.Summary)
+	text = content
+	if text == "" {
+		text = summary
+	}
+	if summary == "" {
+		summary = content
+	}
+	return truncateRunes(text, maxTextRunes), summary
 }
 
 // ItemID is the item's stable identity as published. An identity that is

@@ -255,7 +255,7 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		}
 		if seen {
 			listed.Touch(hashes, now)
-			if u, ok := p.update(listed, e, hashes, now); ok {
+			if u, ok := p.update(listed, e, hashes); ok {
 				updates = append(updates, u)
 			}
 			continue
@@ -291,9 +291,8 @@ func (p *Poller) handle(ctx context.Context, r *Reader, feed Feed, st *SourceSta
 		outHashes = append(outHashes, f.hashes)
 	}
 	for _, u := range updates {
-		it := BuildItem(p.Source.Name, u.e, u.id, now, p.Classifier)
-		c, _ := listed.ContentOf(u.hashes[0])
-		it.ID, it.UpdateOf = c.ID+"#update", c.ID
+		it := BuildItem(p.Source.Name, u.e, u.id+"#update", now, p.Classifier) // u.id: the alerted item's
+		it.UpdateOf = u.id
 		out = append(out, it)
 		outHashes = append(outHashes, u.hashes)
 	}

@@ -300,7 +300,7 @@ func (s *Scheduler) run(ctx context.Context, j Job) {
 		logger.Debug("poll skipped", "why", res.Skipped)
 		return
 	}
-	s.clearError(name, logger)
+	s.clearError(name)
 	logger.Debug("polled", "not_modified", res.NotModified, "entries", res.Entries, "new", res.New,
 		"published", res.Published, "baseline", res.Baseline, "deferred", res.Deferred, "pages", res.Pages,
 		"took", time.Since(start).Round(time.Millisecond))
@@ -380,7 +380,7 @@ func (s *Scheduler) logError(name string, logger *slog.Logger, err error) {
 	}
 }
 
-func (s *Scheduler) clearError(name string, _ *slog.Logger) {
+func (s *Scheduler) clearError(name string) {
 	s.mu.Lock()
 	delete(s.lastErrs, name)
 	s.mu.Unlock()

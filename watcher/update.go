@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"strings"
-	"time"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/repost"
@@ -19,16 +18,13 @@ func (p *Poller) contentOf(it alert.Item) Content {
 // view counter), and that has had no update yet: at most one per item.
 // A list source's text is only its detail page's, read once, so only its
 // title is compared.
-func (p *Poller) update(listed *Listed, e Entry, hashes []uint64, now time.Time) (fresh, bool) {
+func (p *Poller) update(listed *Listed, e Entry, hashes []uint64) (fresh, bool) {
 	old, ok := listed.ContentOf(hashes[0])
 	if !ok || old.Updated {
 		return fresh{}, false
 	}
-	text := PlainText(e.Content)
-	if text == "" {
-		text = PlainText(e.Summary)
-	}
-	cur := p.contentOf(alert.Item{Title: strings.TrimSpace(PlainText(e.Title)), Text: truncateRunes(text, maxTextRunes)})
+	text, _ := entryText(e)
+	cur := p.contentOf(alert.Item{Title: strings.TrimSpace(PlainText(e.Title)), Text: text})
 	material := cur.Title != old.Title || (old.Long && cur.Long && repost.Distance(cur.Sim, old.Sim) > materialDistance)
 	if !material {
 		return fresh{}, false

@@ -35,6 +35,8 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/notifier/delivery"
+	"github.com/qualitywatch/qualitywatch/router"
 )
 
 const (
@@ -283,7 +285,7 @@ func waitDelivered(t *testing.T, js jetstream.JetStream, hook *receiver, ann *an
 	want := len(ann.links())
 	waitFor(t, 60*time.Second, fmt.Sprintf("%d alerts at the webhook", want), func() bool {
 		return len(hook.bodies()) >= want &&
-			drained(t, js, bus.ItemsStream, "classifier") && drained(t, js, bus.AlertsStream, "notify-hook")
+			drained(t, js, bus.ItemsStream, router.ConsumerName) && drained(t, js, bus.AlertsStream, delivery.ConsumerName("hook"))
 	})
 }
 

@@ -142,13 +142,21 @@ notifiers:
 	if err := getJSON(t, base+"/api/v1/alerts", &api); err != nil {
 		t.Fatal(err)
 	}
+	listed := false
 	for _, al := range api.Alerts {
-		if al.ID == got[0].ID && len(al.Also) != 2 {
+		if al.ID != got[0].ID {
+			continue
+		}
+		listed = true
+		if len(al.Also) != 2 {
 			t.Errorf("status API lists %d copies of the notice, want 2", len(al.Also))
 		}
-		if al.ID == got[0].ID && strings.Join(al.Delivered, ",") != "follow,hook" {
+		if strings.Join(al.Delivered, ",") != "follow,hook" {
 			t.Errorf("status API says the notice was delivered by %v, want follow and hook", al.Delivered)
 		}
+	}
+	if !listed {
+		t.Errorf("status API does not list the notice %s", got[0].ID)
 	}
 	// The opted-in notifier got the follow-ups, the last naming both copies.
 	fl := alerts(follow)
