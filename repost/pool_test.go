@@ -108,10 +108,10 @@ func TestPoolFalseMerges(t *testing.T) {
 	for _, g := range bands {
 		check(g)
 	}
-	rate := 0.0
-	if merged > 0 {
-		rate = float64(unconfirmed) / float64(merged)
+	if merged == 0 {
+		t.Fatalf("pool: %d items, %d candidate pairs, none merged: the rate below would say nothing", len(items), candidates)
 	}
+	rate := float64(unconfirmed) / float64(merged)
 	t.Logf("pool: %d items, %d candidate pairs, %d merged, %d not confirmed by 3-gram Jaccard ≥ 0.5 (%.2f%%)",
 		len(items), candidates, merged, unconfirmed, 100*rate)
 	if rate > 0.05 {

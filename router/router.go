@@ -178,15 +178,21 @@ func (s *Router) repost(ctx context.Context, rec *Record, it alert.Item, now tim
 	if err != nil {
 		return fmt.Errorf("encode follow-up: %w", err)
 	}
-	msg := &nats.Msg{Subject: bus.RepostSubject(rec.Source), Data: body, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, f.ID)
-	msg.Header.Set(bus.HeaderSource, it.Source)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := s.js.PublishMsg(pctx, msg); err != nil {
+	if _, err := s.send(ctx, bus.RepostSubject(rec.Source), f.ID, it.Source, body); err != nil {
 		return fmt.Errorf("publish follow-up %s: %w", f.ID, err)
 	}
 	return nil
+}
+
+// send publishes body with its Nats-Msg-Id and source header, and waits
+// (at most 10 s) for the stream to store it.
+func (s *Router) send(ctx context.Context, subject, id, source string, body []byte) (*jetstream.PubAck, error) {
+	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	msg.Header.Set(bus.HeaderSource, source)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return s.js.PublishMsg(pctx, msg)
 }
 
 func (s *Router) publish(ctx context.Context, a alert.Alert) error {
@@ -195,18 +201,14 @@ func (s *Router) publish(ctx context.Context, a alert.Alert) error {
 		return fmt.Errorf("encode alert: %w", err)
 	}
 	region, category := first(a.Regions, "other"), first(a.Categories, "other")
-	msg := &nats.Msg{Subject: bus.AlertSubject(region, category), Data: body, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, a.ID)
-	msg.Header.Set(bus.HeaderSource, a.Source)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	ack, err := s.js.PublishMsg(pctx, msg)
+	subject := bus.AlertSubject(region, category)
+	ack, err := s.send(ctx, subject, a.ID, a.Source, body)
 	if err != nil {
 		return fmt.Errorf("publish alert %s: %w", a.ID, err)
 	}
 	if !ack.Duplicate {
 		s.metrics.AlertPublished(region, category)
-		s.logger.Info("alert published", "id", a.ID, "subject", msg.Subject, "title", a.Title, "score", a.Score)
+		s.logger.Info("alert published", "id", a.ID, "subject", subject, "title", a.Title, "score", a.Score)
 	}
 	return nil
 }

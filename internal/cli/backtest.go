@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -192,14 +191,7 @@ func printBacktest(w io.Writer, res backtestResult, since string) error {
 // parseSince reads a look-back duration: a Go duration (12h, 90m) or a
 // number of days (30d).
 func parseSince(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%q: want a positive number of days like 30d, or a duration like 12h", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
+	d, err := config.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%q: want a positive number of days like 30d, or a duration like 12h", s)
 	}

@@ -25,6 +25,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/qualitywatch/qualitywatch/internal/httprule"
+
 	"github.com/qualitywatch/qualitywatch/notifier"
 )
 
@@ -133,7 +135,7 @@ func Classify(resp *Response, rawURL string, now time.Time) error {
 		return nil
 	}
 	err := fmt.Errorf("post %s: HTTP %d %s: %s", RedactURL(rawURL), s, http.StatusText(s), Snippet(resp.Body, rawURL))
-	retryAfter := RetryAfter(resp.Header.Get("Retry-After"), now)
+	retryAfter := httprule.RetryAfter(resp.Header.Get("Retry-After"), now)
 	switch {
 	case s == http.StatusTooManyRequests, s == http.StatusRequestTimeout, s >= 500:
 		return notifier.Transient(s, retryAfter, err)

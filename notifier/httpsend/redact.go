@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/qualitywatch/qualitywatch/internal/httprule"
@@ -57,9 +56,6 @@ func scrub(s, rawURL string) string {
 	}
 	return s
 }
-
-// RetryAfter parses a Retry-After header value (see httprule.RetryAfter).
-func RetryAfter(value string, now time.Time) time.Duration { return httprule.RetryAfter(value, now) }
 
 // CheckURL accepts an absolute http or https URL. Its errors never quote the
 // URL, which holds credentials.

@@ -1,10 +1,8 @@
 package httpsend_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qualitywatch/qualitywatch/notifier/httpsend"
 )
@@ -41,31 +39,6 @@ func TestSnippet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := httpsend.Snippet([]byte(tt.body), url); got != tt.want {
 				t.Errorf("Snippet = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name  string
-		value string
-		want  time.Duration
-	}{
-		{"empty", "", 0},
-		{"seconds", "120", 2 * time.Minute},
-		{"zero", "0", 0},
-		{"negative", "-5", 0},
-		{"http date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"past http date", now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{"huge", "99999999999", 24 * time.Hour},
-		{"garbage", "soon", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := httpsend.RetryAfter(tt.value, now); got != tt.want {
-				t.Errorf("RetryAfter(%q) = %v, want %v", tt.value, got, tt.want)
 			}
 		})
 	}
