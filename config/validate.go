@@ -201,11 +201,7 @@ func (c *Config) Validate() error {
 }
 
 func (n *Notifier) validate(p string, i int, names map[string]int, bad func(string, string, ...any)) {
-	if err := notifier.CheckName(n.Name); err != nil {
-		bad(p+".name", "%v", err)
-	} else {
-		checkName(bad, p, n.Name, names, i)
-	}
+	checkName(bad, p, n.Name, names, i)
 	if !slices.Contains(notifierTypes, n.Type) {
 		bad(p+".type", "%q is not one of %s", n.Type, strings.Join(notifierTypes, ", "))
 		return
@@ -338,12 +334,10 @@ func (f *Filter) validate(p string, bad func(string, string, ...any)) {
 }
 
 func checkName(bad func(string, string, ...any), p, name string, names map[string]int, i int) {
-	switch {
-	case name == "":
-		bad(p+".name", "required")
-	case !nameRE.MatchString(name):
-		bad(p+".name", "%q must be lower-case letters, digits and '-', starting with a letter or digit", name)
-	default:
+	// Sources and notifiers are named by one rule, the runtime's.
+	if err := notifier.CheckName(name); err != nil {
+		bad(p+".name", "%v", err)
+	} else {
 		if j, dup := names[name]; dup {
 			bad(p+".name", "%q is already used by entry %d", name, j)
 		}

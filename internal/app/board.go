@@ -114,6 +114,14 @@ func (b *board) set(sources []sourceView) {
 	b.sources = next
 }
 
+// knows reports whether the board has a view of the source already.
+func (b *board) knows(source string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.sources[source]
+	return ok
+}
+
 // Observed records a poll.
 func (b *board) Observed(source string, o watcher.Observation) {
 	b.mu.Lock()
@@ -152,10 +160,11 @@ func (v sourceView) state() string {
 // 2 failing (a, b), 1 blocked (c)"; "" when every source is ok.
 func (b *board) summary() string {
 	by := map[string][]string{}
-	for _, v := range b.snapshot() {
+	all := b.snapshot()
+	for _, v := range all {
 		by[v.state()] = append(by[v.state()], v.Name)
 	}
-	if len(by[alert.StateOK]) == len(b.snapshot()) {
+	if len(by[alert.StateOK]) == len(all) {
 		return ""
 	}
 	parts := []string{fmt.Sprintf("%d ok", len(by[alert.StateOK]))}

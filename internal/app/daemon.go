@@ -102,7 +102,7 @@ func (d *daemon) start(ctx context.Context) error {
 	// On the embedded server (its store locked to this process) no other
 	// replica polls: poll slots need no claims.
 	d.sched.Solo = a.cfg.NATS.URL == ""
-	jobs, err := d.parts.jobs(d.pollCtx, a, d.cfg.Sources)
+	jobs, err := d.parts.jobs(d.pollCtx, a, d.cfg.Sources, nil)
 	if err != nil {
 		return err
 	}

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/notifier/delivery"
-	"github.com/qualitywatch/qualitywatch/watcher"
 )
 
 // runningNotifier is a notifier's delivery while the daemon runs.
@@ -158,11 +156,11 @@ func (a *App) Reload(ctx context.Context, cfg *config.Config, stdout io.Writer) 
 	for _, s := range old.Sources {
 		oldSrc[s.Name] = s
 	}
-	var changed []config.Source
+	changed := map[string]bool{}
 	var gone []string
 	for _, s := range cfg.Sources {
 		if o, ok := oldSrc[s.Name]; !ok || !sameYAML(o, s) {
-			changed = append(changed, s)
+			changed[s.Name] = true
 			if ok {
 				gone = append(gone, s.Name)
 			}
@@ -177,13 +175,10 @@ func (a *App) Reload(ctx context.Context, cfg *config.Config, stdout io.Writer) 
 	for _, name := range gone {
 		d.sched.Remove(name)
 	}
-	jobs, err := d.parts.jobs(ctx, a, cfg.Sources)
+	jobs, err := d.parts.jobs(ctx, a, cfg.Sources, changed)
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
-	jobs = slices.DeleteFunc(jobs, func(j watcher.Job) bool {
-		return !slices.ContainsFunc(changed, func(s config.Source) bool { return s.Name == j.Poller.Source.Name })
-	})
 	d.sched.Add(d.pollCtx, jobs)
 	d.mu.Lock()
 	d.cfg = cfg

@@ -51,7 +51,11 @@ func (a *App) watchParts(ctx context.Context, conn *bus.Conn) (*watchParts, erro
 
 // jobs builds one poller per source, and declares the sources to the
 // status board with the state they have in the store.
-func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) ([]watcher.Job, error) {
+//
+// build names the sources whose jobs are wanted (nil: all). The board is
+// set to every source; a source's stored state is read only when the board
+// does not know it yet (a reload leaves the others as they are).
+func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source, build map[string]bool) ([]watcher.Job, error) {
 	var jobs []watcher.Job
 	var views []sourceView
 	for i, s := range sources {
@@ -67,6 +71,19 @@ func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) 
 		}
 		src := WatcherSource(s)
 		src.Interval = interval(spec, w.started)
+		v := sourceView{Name: s.Name, Type: s.Type, URL: s.URL, Interval: src.Interval}
+		if !a.board.knows(s.Name) {
+			if st, err := w.store.State(ctx, s.Name); err == nil {
+				v.Last = watcher.Observation{State: st.Health, Since: st.Since, Failures: st.Failures, LastOK: st.LastOK,
+					NotBefore: st.NotBefore, Entries: st.Entries, Err: st.LastError}
+				v.LastErr = st.LastError
+				a.metrics.SourceHealth(s.Name, st.Health, st.Failures)
+			}
+		}
+		views = append(views, v)
+		if build != nil && !build[s.Name] {
+			continue
+		}
 		jobs = append(jobs, watcher.Job{
 			Poller: &watcher.Poller{
 				Source:        src,
@@ -85,14 +102,6 @@ func (w *watchParts) jobs(ctx context.Context, a *App, sources []config.Source) 
 			Schedule: spec,
 			Jitter:   jitter,
 		})
-		v := sourceView{Name: s.Name, Type: s.Type, URL: s.URL, Interval: src.Interval}
-		if st, err := w.store.State(ctx, s.Name); err == nil {
-			v.Last = watcher.Observation{State: st.Health, Since: st.Since, Failures: st.Failures, LastOK: st.LastOK,
-				NotBefore: st.NotBefore, Entries: st.Entries, Err: st.LastError}
-			v.LastErr = st.LastError
-			a.metrics.SourceHealth(s.Name, st.Health, st.Failures)
-		}
-		views = append(views, v)
 	}
 	a.board.set(views)
 	return jobs, nil
