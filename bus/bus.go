@@ -30,8 +30,10 @@ const (
 	RepostsStream = "QUALITYWATCH_REPOSTS"
 	RepostsPrefix = "qualitywatch.reposts"
 
-	// RecentBucket holds the alerts of the last RepostWindow with their
-	// prints, so that a notice published again elsewhere is recognised.
+	// RecentBucket holds, for alerts of the last RepostWindow that were
+	// published again elsewhere, the copies found (the alerts themselves,
+	// with their prints, are on the alerts stream). Stores written before
+	// kept every recent alert's record here; they are still read.
 	RecentBucket = "QUALITYWATCH_RECENT"
 
 	// SeenBucket holds one key per item ever seen, per source.
@@ -55,24 +57,37 @@ const (
 	// HeaderSource names the source of an alert, so that alerts can be
 	// counted per source from their headers alone.
 	HeaderSource = "Qualitywatch-Source"
+	// HeaderPrint carries, on an alert the router indexed for reposts, the
+	// notice's print (repost.Print as JSON), so that the alerts stream is
+	// the repost index's store.
+	HeaderPrint = "Qualitywatch-Print"
 )
 
 // DuplicateWindow is how long JetStream remembers Nats-Msg-Id values on the
-// alerts, health, reposts and dead-letter streams: an alert published again
-// after a crash (the router redelivered an item whose alert was stored) is
-// dropped within it.
+// health, reposts and dead-letter streams: an event or follow-up published
+// again after a crash is dropped within it.
 const DuplicateWindow = time.Hour
 
-// ItemsDuplicateWindow is the same for QUALITYWATCH_ITEMS, much shorter: the
-// server keeps each id it remembers in memory, and items are the volume (at
-// 2,000 items/s an hour's window held about 1 GB). Here the window only
-// needs to cover a publish retried within one poll; an item is not
-// published twice across polls because the per-source seen-store says it
-// was seen, and an item that still comes twice (a crash between its
+// AlertsDuplicateWindow is the same for QUALITYWATCH_ALERTS, shorter: the
+// server keeps each id it remembers in memory. The router does not need it
+// to publish an alert once: every alert it publishes carries its print, the
+// repost index is read back from the stream (at start, and as replicas
+// publish), and an item already alerted is skipped. The window still drops
+// the second of two copies of one item routed at the same moment by two
+// replicas.
+const AlertsDuplicateWindow = 30 * time.Second
+
+// ItemsDuplicateWindow is the same for QUALITYWATCH_ITEMS, shorter still:
+// items are the volume, and the server keeps each id it remembers in memory
+// (and up to three windows' worth before it compacts its list): at 2,000
+// items/s an hour's window held about 1 GB, and 30 s still swung by 15 MB.
+// Here the window only needs to cover a publish the client retries within
+// one poll (nats.go retries a publish that found no responder); an item is
+// not published twice across polls because the per-source seen-store says
+// it was seen, and an item that still comes twice (a crash between its
 // publish and the seen-store's write) gives no second alert: the router
-// skips an item it has alerted within bus.RepostWindow, and the alerts
-// stream drops a repeated alert id within DuplicateWindow.
-const ItemsDuplicateWindow = 30 * time.Second
+// skips an item it has alerted within bus.RepostWindow.
+const ItemsDuplicateWindow = 10 * time.Second
 
 // ItemSubject is the subject an item of the named source is published on.
 func ItemSubject(source string) string { return ItemsPrefix + "." + source }
@@ -158,9 +173,13 @@ func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep
 		sc.Description = "qualitywatch"
 		sc.Storage = jetstream.FileStorage
 		sc.Retention = jetstream.LimitsPolicy
-		sc.Duplicates = DuplicateWindow
-		if sc.Name == ItemsStream {
+		switch sc.Name {
+		case ItemsStream:
 			sc.Duplicates = ItemsDuplicateWindow
+		case AlertsStream:
+			sc.Duplicates = AlertsDuplicateWindow
+		default:
+			sc.Duplicates = DuplicateWindow
 		}
 		sc.Replicas = replicas
 		steps = append(steps, setupStep{"stream " + sc.Name, func(ctx context.Context) error {

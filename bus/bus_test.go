@@ -64,25 +64,27 @@ func TestStoreDirIsLocked(t *testing.T) {
 	}
 }
 
-// TestSetupShortensItemsWindow: a store set up when the items stream kept
-// an hour's duplicate ids gets the short window at the next start; the
-// other streams keep theirs.
-func TestSetupShortensItemsWindow(t *testing.T) {
+// TestSetupShortensWindows: a store set up when the items and alerts
+// streams kept an hour's duplicate ids gets their short windows at the next
+// start.
+func TestSetupShortensWindows(t *testing.T) {
 	c := natstest.Start(t, t.TempDir())
 	ctx := t.Context()
-	s, err := c.JS.Stream(ctx, bus.ItemsStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.CachedInfo().Config
-	cfg.Duplicates = time.Hour // as earlier versions created it
-	if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{bus.ItemsStream, bus.AlertsStream} {
+		s, err := c.JS.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := s.CachedInfo().Config
+		cfg.Duplicates = time.Hour // as earlier versions created it
+		if _, err := c.JS.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := bus.Setup(ctx, c.JS, bus.DefaultRetention(), 1); err != nil {
 		t.Fatalf("setup over the old window: %v", err)
 	}
-	for name, want := range map[string]time.Duration{bus.ItemsStream: bus.ItemsDuplicateWindow, bus.AlertsStream: bus.DuplicateWindow} {
+	for name, want := range map[string]time.Duration{bus.ItemsStream: bus.ItemsDuplicateWindow, bus.AlertsStream: bus.AlertsDuplicateWindow} {
 		s, err := c.JS.Stream(ctx, name)
 		if err != nil {
 			t.Fatal(err)

@@ -89,7 +89,11 @@ func TestPoolFalseMerges(t *testing.T) {
 				}
 				seen[[2]int{i, j}] = true
 				candidates++
-				if !repost.Same(prints[i], prints[j]) {
+				same := repost.Same(prints[i], prints[j])
+				if repost.SameKey(prints[i].Key(), prints[j].Key()) != same {
+					t.Errorf("SameKey disagrees with Same (%v): %q | %q", same, items[i].Title, items[j].Title)
+				}
+				if !same {
 					continue
 				}
 				merged++

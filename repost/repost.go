@@ -158,11 +158,51 @@ func Same(a, b Print) bool {
 	if !slices.Equal(a.Numbers, b.Numbers) || a.Title == "" || b.Title == "" {
 		return false
 	}
-	long := a.Chars >= Long && b.Chars >= Long
-	if a.Title == b.Title {
-		return !long || Distance(a.Sim, b.Sim) <= SameTitleDistance
+	return similar(a.Title == b.Title, a.Chars, b.Chars, a.Sim, b.Sim)
+}
+
+// similar is Same once the numbers are known equal and both titles
+// non-empty.
+func similar(sameTitle bool, aChars, bChars int, aSim, bSim uint64) bool {
+	long := aChars >= Long && bChars >= Long
+	if sameTitle {
+		return !long || Distance(aSim, bSim) <= SameTitleDistance
 	}
-	return long && Distance(a.Sim, b.Sim) <= MaxDistance
+	return long && Distance(aSim, bSim) <= MaxDistance
+}
+
+// Key is a print in fixed size, for an index that holds many: its numbers
+// and title as 64-bit hashes. SameKey on two keys is Same on their prints,
+// but for hash collisions (one in 2^64 per pair): an index confirms a
+// match with Same on the whole prints.
+type Key struct {
+	Numbers uint64 // hash of the numbers, in order
+	Title   uint64 // hash of the title; 0: no title
+	Sim     uint64
+	Chars   int32
+}
+
+// Key returns p's key.
+func (p Print) Key() Key {
+	k := Key{Numbers: NumbersHash(p.Numbers), Sim: p.Sim, Chars: int32(min(p.Chars, 1<<31-1))}
+	if p.Title != "" {
+		k.Title = fnv1a([]byte(p.Title)) | 1 // never 0
+	}
+	return k
+}
+
+// NumbersHash is the hash of a title's numbers, Key's Numbers.
+func NumbersHash(numbers []string) uint64 {
+	return fnv1a([]byte(strings.Join(numbers, " "))) // digits and dots: the space is unambiguous
+}
+
+// SameKey reports whether the prints of two keys are the same notice (see
+// Key).
+func SameKey(a, b Key) bool {
+	if a.Numbers != b.Numbers || a.Title == 0 || b.Title == 0 {
+		return false
+	}
+	return similar(a.Title == b.Title, int(a.Chars), int(b.Chars), a.Sim, b.Sim)
 }
 
 // correction matches the words that make a notice a correction or a

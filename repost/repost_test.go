@@ -24,8 +24,12 @@ func TestSameNotice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		want := strings.Contains(tt.name, "repost")
-		if got := repost.Same(orig, repost.Of(tt.title, tt.text)); got != want {
-			t.Errorf("%s: Same = %v, want %v (distance %d)", tt.name, got, want, repost.Distance(orig.Sim, repost.Of(tt.title, tt.text).Sim))
+		p := repost.Of(tt.title, tt.text)
+		if got := repost.Same(orig, p); got != want {
+			t.Errorf("%s: Same = %v, want %v (distance %d)", tt.name, got, want, repost.Distance(orig.Sim, p.Sim))
+		}
+		if got := repost.SameKey(orig.Key(), p.Key()); got != want {
+			t.Errorf("%s: SameKey = %v, want %v", tt.name, got, want)
 		}
 	}
 	// Titles alone: equal once stripped.

@@ -1,9 +1,14 @@
 package router
 
 import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/internal/natstest"
 	"github.com/qualitywatch/qualitywatch/repost"
@@ -13,36 +18,35 @@ import (
 // alert recorded again (a copy noted on it) is kept once, a deleted record
 // leaves the index, and entries past the repost window are swept.
 func TestIndex(t *testing.T) {
-	r := &recent{byKey: map[string]*entry{}, byNumbers: map[string][]*entry{}}
+	r := newRecent(nil, nil, nil)
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
-	r.addLocked(RecordKey("a"), &Record{ID: "a", Detected: now, Print: repost.Of(title, "")})
-	r.addLocked(RecordKey("a"), &Record{ID: "a", Detected: now, Print: repost.Of(title, ""), Regions: []string{"weifang"}})
-	r.addLocked(RecordKey("b"), &Record{ID: "b", Detected: now.Add(time.Minute), Print: repost.Of("第6期抽检信息", "")})
+	r.addRecordLocked(&Record{ID: "a", Detected: now, Print: repost.Of(title, "")})
+	r.addRecordLocked(&Record{ID: "a", Detected: now, Print: repost.Of(title, ""), Regions: []string{"weifang"}})
+	r.addRecordLocked(&Record{ID: "b", Detected: now.Add(time.Minute), Print: repost.Of("第6期抽检信息", "")})
 	old := now.Add(-bus.RepostWindow - time.Hour)
-	r.addLocked(RecordKey("c"), &Record{ID: "c", Detected: old, Print: repost.Of("第7期抽检信息", "")})
-	if len(r.byKey) != 3 || len(r.byNumbers[numbersKey(repost.Of(title, ""))]) != 1 {
-		t.Fatalf("index: %d entries, %d under the first's numbers; want 3 and 1", len(r.byKey), len(r.byNumbers[numbersKey(repost.Of(title, ""))]))
+	r.addRecordLocked(&Record{ID: "c", Detected: old, Print: repost.Of("第7期抽检信息", "")})
+	group := func(title string) []entry { return r.byNumbers[repost.Of(title, "").Key().Numbers] }
+	if len(r.byKey) != 3 || len(group(title)) != 1 {
+		t.Fatalf("index: %d entries, %d under the first's numbers; want 3 and 1", len(r.byKey), len(group(title)))
 	}
 	if !r.alerted("a", now) || r.alerted("c", now) || r.alerted("zz", now) {
 		t.Error("alerted: want a (recent), not c (past the window) nor an unknown id")
 	}
-	r.removeLocked(RecordKey("b"))
-	if _, ok := r.byNumbers[numbersKey(repost.Of("第6期抽检信息", ""))]; ok || len(r.byKey) != 2 {
+	r.removeLocked(keyOf("b"))
+	if group("第6期抽检信息") != nil || len(r.byKey) != 2 {
 		t.Error("a removed entry stays in the index")
 	}
 	r.sweepLocked(now)
 	if len(r.byKey) != 1 || len(r.byNumbers) != 1 {
 		t.Errorf("after the sweep: %d entries in %d groups, want only a", len(r.byKey), len(r.byNumbers))
 	}
-	if got := r.corrected("山东省市场监督管理局2026年第5期食品安全监督抽检信息", "x", now); got != "a" {
-		t.Errorf("corrected = %q, want a", got)
-	}
 }
 
-// TestFindForgetsExpired: an entry the bucket no longer has (its TTL ran
-// out, which no watch event tells) is dropped and not matched.
-func TestFindForgetsExpired(t *testing.T) {
+// TestFindForgetsWhatIsGone: an entry whose store no longer has it (a
+// record whose TTL ran out, which no watch event tells; an alert the
+// stream's retention trimmed) is dropped and not matched.
+func TestFindForgetsWhatIsGone(t *testing.T) {
 	conn := natstest.Start(t, "")
 	r, err := openRecent(t.Context(), conn.JS)
 	if err != nil {
@@ -51,13 +55,160 @@ func TestFindForgetsExpired(t *testing.T) {
 	now := time.Now()
 	p := repost.Of("山东省市场监督管理局关于2026年第9期食品安全监督抽检信息的通告", "")
 	r.mu.Lock()
-	r.addLocked(RecordKey("gone"), &Record{ID: "gone", Detected: now, Print: p})
+	r.addRecordLocked(&Record{ID: "expired record", Detected: now, Print: p})
 	r.mu.Unlock()
+	r.added("trimmed alert", 4242, p, now)
 	rec, err := r.find(t.Context(), p, "new", now)
 	if err != nil || rec != nil {
 		t.Fatalf("find = %v, %v; want no match and no error", rec, err)
 	}
-	if r.alerted("gone", now) {
-		t.Error("the expired entry is still in the index")
+	for _, id := range []string{"expired record", "trimmed alert"} {
+		if r.alerted(id, now) {
+			t.Errorf("%s is still in the index", id)
+		}
+	}
+}
+
+// TestCorrectedReadsTheBucket: a correction is looked up by its title's
+// text, which the index does not keep; the records are read from the
+// bucket, and the most recent one it names, other than itself and within
+// the window, is chosen.
+func TestCorrectedReadsTheBucket(t *testing.T) {
+	conn := natstest.Start(t, "")
+	r, err := openRecent(t.Context(), conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
+	for _, rec := range []*Record{
+		{ID: "older", Detected: now.Add(-2 * time.Hour), Print: repost.Of(title, "")},
+		{ID: "newer", Detected: now.Add(-time.Hour), Print: repost.Of(title, "")},
+		{ID: "expired", Detected: now.Add(-bus.RepostWindow - time.Minute), Print: repost.Of(title, "")},
+		{ID: "self", Detected: now, Print: repost.Of(title, "")},
+		{ID: "other", Detected: now, Print: repost.Of("青岛市计量器具强制检定工作安排的通知", "")},
+	} {
+		if err := r.put(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rest, ok := repost.Corrects("关于更正" + title)
+	if !ok {
+		t.Fatal("the correction's title is not recognised")
+	}
+	if got, err := r.corrected(t.Context(), rest, "self", now); err != nil || got != "newer" {
+		t.Errorf("corrected = %q, %v; want newer", got, err)
+	}
+	rest, _ = repost.Corrects("关于撤销济南市电梯维保单位名单的公告")
+	if got, err := r.corrected(t.Context(), rest, "self", now); err != nil || got != "" {
+		t.Errorf("corrected naming nothing recorded = %q, %v; want none", got, err)
+	}
+}
+
+// TestFindConfirmsWholePrint: the index holds hashes; a candidate whose
+// record, read whole, is not the same notice (as after a hash collision)
+// is passed over, not merged.
+func TestFindConfirmsWholePrint(t *testing.T) {
+	conn := natstest.Start(t, "")
+	kv, err := conn.JS.KeyValue(t.Context(), bus.RecentBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := conn.JS.Stream(t.Context(), bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecent(conn.JS, kv, alerts) // no follow: the test sets what the index believes
+	now := time.Now()
+	p := repost.Of("山东省市场监督管理局关于2026年第9期食品安全监督抽检信息的通告", "")
+	if err := r.put(t.Context(), &Record{ID: "other", Detected: now, Print: repost.Of("2026年第9期计量器具检定", "")}); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.addRecordLocked(&Record{ID: "other", Detected: now, Print: p}) // the index believes it matches
+	r.mu.Unlock()
+	if rec, err := r.find(t.Context(), p, "new", now); err != nil || rec != nil {
+		t.Fatalf("find = %+v, %v; want no match", rec, err)
+	}
+	if err := r.put(t.Context(), &Record{ID: "same", Detected: now.Add(-time.Minute), Print: p}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := r.find(t.Context(), p, "new", now); err != nil || rec == nil || rec.ID != "same" {
+		t.Fatalf("find = %+v, %v; want the record of same", rec, err)
+	}
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) AlertPublished(string, string) {}
+
+// TestIndexKeptInTheStream: an alert's print travels with it on the alerts
+// stream, and no record is written for it; an index opened later (a
+// restart, or another replica) knows it from the stream, and an index
+// already open learns of alerts other replicas publish. Records that
+// stores written before kept in the bucket for every alert are still read.
+func TestIndexKeptInTheStream(t *testing.T) {
+	conn := natstest.Start(t, "")
+	ctx := t.Context()
+	r1, err := openRecent(ctx, conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r1}
+	text := strings.Repeat("抽检不合格产品核查处置情况。", 12)
+	it := alert.Item{ID: "link:a", Source: "province", Title: "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", Text: text,
+		Verdict: alert.Verdict{Match: true, Categories: []string{"sampling"}, Regions: []string{"shandong"}}}
+	if err := s.route(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := conn.JS.KeyValue(ctx, bus.RecentBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(ctx, RecordKey(it.ID)); !bus.IsNotFound(err) {
+		t.Errorf("a record was written for an alert without copies (err %v)", err)
+	}
+	legacy := Record{ID: "link:old", Source: "qingdao", Title: "青岛市2026年第3批计量器具强制检定公告", Detected: time.Now().Add(-time.Hour),
+		Print: repost.Of("青岛市2026年第3批计量器具强制检定公告", "")}
+	b, err := json.Marshal(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, RecordKey(legacy.ID), b); err != nil {
+		t.Fatal(err)
+	}
+
+	r2, err := openRecent(ctx, conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if !r2.alerted(it.ID, now) || !r2.alerted(legacy.ID, now) {
+		t.Fatalf("a new index: alerted(%s) = %v, alerted(%s) = %v; want both", it.ID, r2.alerted(it.ID, now), legacy.ID, r2.alerted(legacy.ID, now))
+	}
+	rec, err := r2.find(ctx, repost.Of("转发："+it.Title, text), "link:copy", now)
+	if err != nil || rec == nil || rec.ID != it.ID || rec.Title != it.Title || rec.Source != it.Source || rec.Print.Sim != repost.Of(it.Title, text).Sim {
+		t.Fatalf("find the repost = %+v, %v; want the record of %s read from the stream", rec, err, it.ID)
+	}
+	if rec, err := r2.find(ctx, legacy.Print, "link:x", now); err != nil || rec == nil || rec.ID != legacy.ID {
+		t.Fatalf("find the legacy record = %+v, %v; want %s", rec, err, legacy.ID)
+	}
+
+	rest, _ := repost.Corrects("关于更正" + it.Title)
+	if got, err := r2.corrected(ctx, rest, "link:fix", now); err != nil || got != it.ID {
+		t.Errorf("corrected = %q, %v; want %s, found by its print on the stream", got, err, it.ID)
+	}
+
+	it2 := it
+	it2.ID, it2.Title = "link:b", "山东省市场监督管理局关于2026年第6期食品安全监督抽检信息的通告"
+	if err := s.route(ctx, it2); err != nil {
+		t.Fatal(err)
+	}
+	for !r2.alerted(it2.ID, time.Now()) { // r2 learns of it from the stream
+		select {
+		case <-ctx.Done():
+			t.Fatal("the other index never learned of the alert")
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }

@@ -1,10 +1,12 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,54 +35,76 @@ type Record struct {
 }
 
 // RecordKey is the key of an alert's record.
-func RecordKey(alertID string) string {
-	h := sha256.Sum256([]byte(alertID))
-	return "a." + hex.EncodeToString(h[:16])
-}
+func RecordKey(alertID string) string { return keyOf(alertID).String() }
 
-// recent is the index of recent alerts, mirrored in memory from the bucket
-// (a watch keeps every replica's router in step). It keeps in memory only
-// what recognising a repost needs (the print, the id, when); a record
-// found is read whole from the bucket. Entries are indexed by the numbers
-// of their titles, which two prints of one notice share (see repost.Same),
-// so that a lookup reads the few entries it could match, not the window.
+// recent is the index of recent alerts. Its store is the alerts stream:
+// each alert the router indexes carries its print in a header
+// (bus.HeaderPrint), and an ordered consumer reading headers only keeps
+// every replica's index in step. An alert found published again gets a
+// record in the bucket (its copies); that record, when there is one, is
+// what a lookup reads. So an alert costs no key of its own: the server
+// keeps every key's subject in memory for the bucket's TTL.
+//
+// Memory holds only what recognising a repost needs, in fixed size (the
+// record's key, its print's repost.Key, when, and where to read it): about
+// 100 bytes per alert. A candidate is read whole and confirmed. Entries
+// are grouped by the numbers of their titles, which two prints of one
+// notice share (see repost.Same), so that a lookup reads the few entries
+// it could match, not the window.
 type recent struct {
-	kv jetstream.KeyValue
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue // records of alerts with copies
+	alerts jetstream.Stream   // the alerts, read by sequence
 
 	mu        sync.Mutex
-	byKey     map[string]*entry
-	byNumbers map[string][]*entry // numbersKey -> entries
-	swept     time.Time           // when expired entries were last dropped
+	byKey     map[recordKey]uint64 // record key -> its group (numbers hash)
+	byNumbers map[uint64][]entry   // numbers hash -> entries
+	swept     time.Time            // when expired entries were last dropped
 }
 
-// entry is a record as the index keeps it in memory. Its print's Numbers
-// are left out: they are its byNumbers key.
+// recordKey is RecordKey's hash in fixed size.
+type recordKey [16]byte
+
+func keyOf(alertID string) recordKey {
+	h := sha256.Sum256([]byte(alertID))
+	return recordKey(h[:16])
+}
+
+// String is the bucket key (RecordKey).
+func (k recordKey) String() string { return "a." + hex.EncodeToString(k[:]) }
+
+// entry is an alert as the index keeps it in memory.
 type entry struct {
-	key, id, numbers string // numbers: its byNumbers key
-	detected         time.Time
-	print            repost.Print
+	key      recordKey
+	print    repost.Key
+	detected int64  // unix nanoseconds
+	seq      uint64 // the alert on the alerts stream; 0: its record in the bucket
+}
+
+func (e *entry) expired(now time.Time) bool {
+	return now.UnixNano()-e.detected > int64(bus.RepostWindow)
 }
 
 // sweepEvery is how often expired entries are dropped from memory (the
 // bucket's TTL drops them from the store; a watch is not told).
 const sweepEvery = time.Minute
 
-// numbersKey is the index key of a print: its title's numbers (digits and
-// dots, so the space between them is unambiguous).
-func numbersKey(p repost.Print) string { return strings.Join(p.Numbers, " ") }
-
-// openRecent loads the index and keeps it in step with the bucket until
-// ctx ends.
+// openRecent loads the index and keeps it in step with the alerts stream
+// and the bucket until ctx ends.
 func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
 	kv, err := js.KeyValue(ctx, bus.RecentBucket)
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", bus.RecentBucket, err)
 	}
+	alerts, err := js.Stream(ctx, bus.AlertsStream)
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", bus.AlertsStream, err)
+	}
+	r := newRecent(js, kv, alerts)
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", bus.RecentBucket, err)
 	}
-	r := &recent{kv: kv, byKey: map[string]*entry{}, byNumbers: map[string][]*entry{}}
 	loaded := make(chan struct{})
 	go func() {
 		defer func() { _ = w.Stop() }()
@@ -99,53 +123,90 @@ func openRecent(ctx context.Context, js jetstream.JetStream) (*recent, error) {
 			close(loaded)
 		}
 	}()
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	caught, err := followAlerts(ctx, js, time.Now().Add(-bus.RepostWindow), true, func(a indexed) {
+		r.mu.Lock()
+		r.addLocked(a.key, entry{key: a.key, print: a.print.Key(), detected: a.at.UnixNano(), seq: a.seq})
+		r.mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []<-chan struct{}{loaded, caught} {
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	return r, nil
 }
 
+func newRecent(js jetstream.JetStream, kv jetstream.KeyValue, alerts jetstream.Stream) *recent {
+	return &recent{js: js, kv: kv, alerts: alerts, byKey: map[recordKey]uint64{}, byNumbers: map[uint64][]entry{}}
+}
+
 func (r *recent) apply(e jetstream.KeyValueEntry) {
 	if e.Operation() != jetstream.KeyValuePut {
-		r.mu.Lock()
-		r.removeLocked(e.Key())
-		r.mu.Unlock()
+		k, ok := parseRecordKey(e.Key())
+		if ok {
+			r.mu.Lock()
+			r.removeLocked(k)
+			r.mu.Unlock()
+		}
 		return
 	}
 	var rec Record
 	if json.Unmarshal(e.Value(), &rec) == nil {
 		r.mu.Lock()
-		r.addLocked(e.Key(), &rec)
+		r.addRecordLocked(&rec)
 		r.mu.Unlock()
 	}
 }
 
-func (r *recent) addLocked(key string, rec *Record) {
-	if old, ok := r.byKey[key]; ok && old.id == rec.ID && old.detected.Equal(rec.Detected) {
-		return // the same alert again (a copy recorded on it): its print is unchanged
+// parseRecordKey reads a bucket key written by RecordKey.
+func parseRecordKey(s string) (recordKey, bool) {
+	var k recordKey
+	h, ok := strings.CutPrefix(s, "a.")
+	if !ok || hex.DecodedLen(len(h)) != len(k) {
+		return k, false
 	}
-	r.removeLocked(key)
-	p := rec.Print
-	nk := numbersKey(p)
-	p.Numbers = nil
-	e := &entry{key: key, id: rec.ID, numbers: nk, detected: rec.Detected, print: p}
-	r.byKey[key] = e
-	r.byNumbers[nk] = append(r.byNumbers[nk], e)
+	_, err := hex.Decode(k[:], []byte(h))
+	return k, err == nil
 }
 
-func (r *recent) removeLocked(key string) {
-	old, ok := r.byKey[key]
+// addRecordLocked indexes a record of the bucket.
+func (r *recent) addRecordLocked(rec *Record) {
+	k := keyOf(rec.ID)
+	r.addLocked(k, entry{key: k, print: rec.Print.Key(), detected: rec.Detected.UnixNano()})
+}
+
+// addLocked indexes e, replacing the entry of the same alert, except that
+// an alert's record (its copies) is never replaced by the alert itself.
+func (r *recent) addLocked(k recordKey, e entry) {
+	if nk, ok := r.byKey[k]; ok {
+		if e.seq != 0 && slices.ContainsFunc(r.byNumbers[nk], func(old entry) bool { return old.key == k && old.seq == 0 }) {
+			return
+		}
+		r.removeLocked(k)
+	}
+	r.byKey[k] = e.print.Numbers
+	r.byNumbers[e.print.Numbers] = append(r.byNumbers[e.print.Numbers], e)
+}
+
+func (r *recent) removeLocked(k recordKey) {
+	nk, ok := r.byKey[k]
 	if !ok {
 		return
 	}
-	delete(r.byKey, key)
-	list := slices.DeleteFunc(r.byNumbers[old.numbers], func(e *entry) bool { return e == old })
+	delete(r.byKey, k)
+	r.setGroupLocked(nk, slices.DeleteFunc(r.byNumbers[nk], func(e entry) bool { return e.key == k }))
+}
+
+func (r *recent) setGroupLocked(nk uint64, list []entry) {
 	if len(list) == 0 {
-		delete(r.byNumbers, old.numbers)
+		delete(r.byNumbers, nk)
 	} else {
-		r.byNumbers[old.numbers] = list
+		r.byNumbers[nk] = list
 	}
 }
 
@@ -157,99 +218,194 @@ func (r *recent) sweepLocked(now time.Time) {
 	}
 	r.swept = now
 	for nk, list := range r.byNumbers {
-		kept := slices.DeleteFunc(list, func(e *entry) bool {
-			if now.Sub(e.detected) > bus.RepostWindow {
+		r.setGroupLocked(nk, slices.DeleteFunc(list, func(e entry) bool {
+			if e.expired(now) {
 				delete(r.byKey, e.key)
 				return true
 			}
 			return false
-		})
-		if len(kept) == 0 {
-			delete(r.byNumbers, nk)
-		} else {
-			r.byNumbers[nk] = kept
-		}
+		}))
 	}
 }
 
-// alerted reports whether the item id was alerted within bus.RepostWindow
-// (its record is written once its alert was stored).
+// alerted reports whether the item id was alerted within bus.RepostWindow.
 func (r *recent) alerted(id string, now time.Time) bool {
+	k := keyOf(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e, ok := r.byKey[RecordKey(id)]
-	return ok && e.id == id && now.Sub(e.detected) <= bus.RepostWindow
+	nk, ok := r.byKey[k]
+	if !ok {
+		return false
+	}
+	for _, e := range r.byNumbers[nk] {
+		if e.key == k {
+			return !e.expired(now)
+		}
+	}
+	return false
 }
 
 // find returns the most recent alert, other than id, that print p is the
-// same notice as, read whole from the bucket.
+// same notice as, read whole.
 //
-// A record the bucket no longer has (its TTL runs on the server's clock, and
-// no watch event tells of it) leaves the index, and the next best is tried.
+// The index's candidates are tried from the most recent: one the store no
+// longer has (the bucket's TTL runs on the server's clock, and no watch
+// event tells of it; the stream's retention may be shorter than the
+// window) leaves the index; one whose whole print is not the same notice
+// (a hash collision) is passed over.
 func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.Time) (*Record, error) {
-	for {
-		best := r.best(p, id, now)
-		if best == nil {
-			return nil, nil
-		}
-		kv, err := r.kv.Get(ctx, best.key)
-		if bus.IsNotFound(err) {
+	for _, c := range r.candidates(p.Key(), keyOf(id), now) {
+		rec, err := r.read(ctx, c)
+		if errors.Is(err, errGone) {
 			r.mu.Lock()
-			if r.byKey[best.key] == best {
-				r.removeLocked(best.key)
-			}
+			r.removeLocked(c.key)
 			r.mu.Unlock()
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read record of %s: %w", best.id, err)
+			return nil, err
 		}
-		var rec Record
-		if err := json.Unmarshal(kv.Value(), &rec); err != nil {
-			return nil, fmt.Errorf("decode record of %s: %w", best.id, err)
+		if rec.ID != id && repost.Same(rec.Print, p) {
+			return rec, nil
 		}
-		return &rec, nil
 	}
+	return nil, nil
 }
 
-// best is the most recent entry, other than id, that print p is the same
-// notice as.
-func (r *recent) best(p repost.Print, id string, now time.Time) *entry {
+// candidates are the entries, other than self, whose prints are the same
+// notice as pk's, most recent first.
+func (r *recent) candidates(pk repost.Key, self recordKey, now time.Time) []entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sweepLocked(now)
-	var best *entry
-	for _, e := range r.byNumbers[numbersKey(p)] {
-		ep := e.print
-		ep.Numbers = p.Numbers // equal: they are the entry's index key
-		if now.Sub(e.detected) > bus.RepostWindow || e.id == id || !repost.Same(ep, p) {
-			continue
-		}
-		if best == nil || e.detected.After(best.detected) {
-			best = e
+	var found []entry
+	for _, e := range r.byNumbers[pk.Numbers] {
+		if e.key != self && !e.expired(now) && repost.SameKey(e.print, pk) {
+			found = append(found, e)
 		}
 	}
-	return best
+	slices.SortStableFunc(found, func(a, b entry) int { return cmp.Compare(b.detected, a.detected) })
+	return found
 }
 
-// corrected returns the id of the recent alert a correction's title names
-// (see repost.Corrects), or "". Corrections are rare: every entry is read.
-func (r *recent) corrected(rest, id string, now time.Time) string {
+// errGone says that the store no longer has an indexed alert.
+var errGone = errors.New("no longer stored")
+
+// read reads an entry's alert whole: its record from the bucket, or the
+// alert from the stream.
+func (r *recent) read(ctx context.Context, e entry) (*Record, error) {
+	if e.seq == 0 {
+		kv, err := r.kv.Get(ctx, e.key.String())
+		if bus.IsNotFound(err) {
+			return nil, errGone
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", e.key, err)
+		}
+		var rec Record
+		if err := json.Unmarshal(kv.Value(), &rec); err != nil {
+			return nil, fmt.Errorf("decode record %s: %w", e.key, err)
+		}
+		return &rec, nil
+	}
+	m, err := r.alerts.GetMsg(ctx, e.seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, errGone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read alert %d: %w", e.seq, err)
+	}
+	rec, err := recordOf(m.Data, m.Header.Get(bus.HeaderPrint))
+	if err != nil {
+		return nil, fmt.Errorf("alert %d: %w", e.seq, err)
+	}
+	if keyOf(rec.ID) != e.key {
+		return nil, errGone // not the alert indexed (a store replaced under it)
+	}
+	return rec, nil
+}
+
+// recordOf is the record of an alert as the stream holds it.
+func recordOf(body []byte, print string) (*Record, error) {
+	var a alert.Alert
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, fmt.Errorf("decode alert: %w", err)
+	}
+	rec := &Record{ID: a.ID, Source: a.Source, Link: a.Link, Title: a.Title, Regions: a.Regions}
+	if err := json.Unmarshal([]byte(print), &rec.Print); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", bus.HeaderPrint, err)
+	}
+	t, err := time.Parse(time.RFC3339, a.Detected)
+	if err != nil {
+		return nil, fmt.Errorf("alert detected: %w", err)
+	}
+	rec.Detected = t
+	return rec, nil
+}
+
+// corrected returns the id of the most recent alert, other than id, that
+// a correction's title names (see repost.Corrects), or "". Corrections are
+// rare, and naming is by the titles' text, which the index does not keep:
+// the prints of the window's alerts are read from the stream, and the
+// bucket's records (which stores written before held for every alert).
+func (r *recent) corrected(ctx context.Context, rest, id string, now time.Time) (string, error) {
+	bestID, bestAt := "", time.Time{}
+	consider := func(aid string, p repost.Print, at time.Time) {
+		if now.Sub(at) > bus.RepostWindow || aid == id || !repost.Refers(rest, p) {
+			return
+		}
+		if bestID == "" || at.After(bestAt) {
+			bestID, bestAt = aid, at
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex // the scan's handler runs on the client's goroutine
+	caught, err := followAlerts(cctx, r.js, now.Add(-bus.RepostWindow), false, func(a indexed) {
+		mu.Lock()
+		consider(a.id, a.print, a.at)
+		mu.Unlock()
+	})
+	if err != nil {
+		return "", err
+	}
+	select {
+	case <-caught:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	cancel()
+	w, err := r.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", bus.RecentBucket, err)
+	}
+	defer func() { _ = w.Stop() }()
+	mu.Lock()
+	defer mu.Unlock()
+	for {
+		var e jetstream.KeyValueEntry
+		select {
+		case e = <-w.Updates():
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		if e == nil {
+			return bestID, nil // all read
+		}
+		var rec Record
+		if json.Unmarshal(e.Value(), &rec) == nil {
+			consider(rec.ID, rec.Print, rec.Detected)
+		}
+	}
+}
+
+// added indexes an alert the router published (the stream's copy will
+// come too, from the follow).
+func (r *recent) added(id string, seq uint64, p repost.Print, now time.Time) {
+	k := keyOf(id)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	var best *entry
-	for _, e := range r.byKey {
-		if now.Sub(e.detected) > bus.RepostWindow || e.id == id || !repost.Refers(rest, e.print) {
-			continue
-		}
-		if best == nil || e.detected.After(best.detected) {
-			best = e
-		}
-	}
-	if best == nil {
-		return ""
-	}
-	return best.id
+	r.addLocked(k, entry{key: k, print: p.Key(), detected: now.UnixNano(), seq: seq})
+	r.mu.Unlock()
 }
 
 // put stores a record.
@@ -262,7 +418,7 @@ func (r *recent) put(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("save record of %s: %w", rec.ID, err)
 	}
 	r.mu.Lock()
-	r.addLocked(RecordKey(rec.ID), rec)
+	r.addRecordLocked(rec)
 	r.mu.Unlock()
 	return nil
 }

@@ -7,8 +7,10 @@
 // name it has always had, kept so that existing stores resume), handles
 // messages until its context ends, then stops consuming and returns once the
 // message in hand is finished. Each item is acknowledged only after its alert
-// was stored by JetStream; a crash in between redelivers the item and the
-// alert's Nats-Msg-Id (the item id) lets JetStream drop the second copy.
+// was stored by JetStream; a crash in between redelivers the item, and the
+// repost index, which reads every alert back from the stream, knows it was
+// alerted (its Nats-Msg-Id, the item id, also lets JetStream drop a second
+// copy within bus.AlertsDuplicateWindow).
 package router
 
 import (
@@ -120,7 +122,8 @@ func (s *Router) handle(ctx context.Context, m jetstream.Msg) {
 // alerted from another source within bus.RepostWindow: then the copy is
 // recorded on the first alert and a follow-up goes to the reposts stream.
 // A correction or withdrawal naming a recent alert is published with
-// update_of pointing to it.
+// update_of pointing to it. Every alert published enters the repost index,
+// which is how the same item coming again is known.
 func (s *Router) route(ctx context.Context, it alert.Item) error {
 	now := s.now()
 	if s.recent.alerted(it.ID, now) {
@@ -130,28 +133,34 @@ func (s *Router) route(ctx context.Context, it alert.Item) error {
 		return nil
 	}
 	a := alert.FromItem(it, now)
-	if it.UpdateOf != "" {
-		return s.publish(ctx, a)
-	}
-	if rest, ok := repost.Corrects(it.Title); ok {
-		if first := s.recent.corrected(rest, it.ID, now); first != "" {
+	p := repost.Of(it.Title, it.Text)
+	switch rest, corrects := repost.Corrects(it.Title); {
+	case it.UpdateOf != "":
+	case corrects:
+		first, err := s.recent.corrected(ctx, rest, it.ID, now)
+		if err != nil {
+			return err
+		}
+		if first != "" {
 			a.UpdateOf = first
-			return s.publish(ctx, a)
+			break
+		}
+		fallthrough
+	default:
+		rec, err := s.recent.find(ctx, p, it.ID, now)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			return s.repost(ctx, rec, it, now)
 		}
 	}
-	p := repost.Of(it.Title, it.Text)
-	rec, err := s.recent.find(ctx, p, it.ID, now)
+	seq, err := s.publish(ctx, a, p)
 	if err != nil {
 		return err
 	}
-	if rec != nil {
-		return s.repost(ctx, rec, it, now)
-	}
-	if err := s.publish(ctx, a); err != nil {
-		return err
-	}
-	return s.recent.put(ctx, &Record{ID: a.ID, Source: a.Source, Link: a.Link, Title: a.Title, Detected: now,
-		Regions: a.Regions, Print: p})
+	s.recent.added(a.ID, seq, p, now)
+	return nil
 }
 
 // repost records it as a copy of rec's notice (its regions joining rec's)
@@ -178,39 +187,48 @@ func (s *Router) repost(ctx context.Context, rec *Record, it alert.Item, now tim
 	if err != nil {
 		return fmt.Errorf("encode follow-up: %w", err)
 	}
-	if _, err := s.send(ctx, bus.RepostSubject(rec.Source), f.ID, it.Source, body); err != nil {
+	if _, err := s.send(ctx, bus.RepostSubject(rec.Source), f.ID, it.Source, body, nil); err != nil {
 		return fmt.Errorf("publish follow-up %s: %w", f.ID, err)
 	}
 	return nil
 }
 
-// send publishes body with its Nats-Msg-Id and source header, and waits
-// (at most 10 s) for the stream to store it.
-func (s *Router) send(ctx context.Context, subject, id, source string, body []byte) (*jetstream.PubAck, error) {
+// send publishes body with its Nats-Msg-Id and source header (and print,
+// if any), and waits (at most 10 s) for the stream to store it.
+func (s *Router) send(ctx context.Context, subject, id, source string, body, print []byte) (*jetstream.PubAck, error) {
 	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	msg.Header.Set(bus.HeaderSource, source)
+	if print != nil {
+		msg.Header.Set(bus.HeaderPrint, string(print))
+	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return s.js.PublishMsg(pctx, msg)
 }
 
-func (s *Router) publish(ctx context.Context, a alert.Alert) error {
+// publish stores alert a on its subject, with its print p in a header for
+// the repost index, and returns its sequence on the stream.
+func (s *Router) publish(ctx context.Context, a alert.Alert, p repost.Print) (uint64, error) {
 	body, err := json.Marshal(a)
 	if err != nil {
-		return fmt.Errorf("encode alert: %w", err)
+		return 0, fmt.Errorf("encode alert: %w", err)
+	}
+	print, err := json.Marshal(p)
+	if err != nil {
+		return 0, fmt.Errorf("encode print: %w", err)
 	}
 	region, category := first(a.Regions, "other"), first(a.Categories, "other")
 	subject := bus.AlertSubject(region, category)
-	ack, err := s.send(ctx, subject, a.ID, a.Source, body)
+	ack, err := s.send(ctx, subject, a.ID, a.Source, body, print)
 	if err != nil {
-		return fmt.Errorf("publish alert %s: %w", a.ID, err)
+		return 0, fmt.Errorf("publish alert %s: %w", a.ID, err)
 	}
 	if !ack.Duplicate {
 		s.metrics.AlertPublished(region, category)
 		s.logger.Info("alert published", "id", a.ID, "subject", subject, "title", a.Title, "score", a.Score)
 	}
-	return nil
+	return ack.Sequence, nil
 }
 
 func first(s []string, fallback string) string {

@@ -40,6 +40,7 @@ import (
 	"github.com/qualitywatch/qualitywatch/bus"
 	"github.com/qualitywatch/qualitywatch/internal/app"
 	"github.com/qualitywatch/qualitywatch/internal/smtptest"
+	"github.com/qualitywatch/qualitywatch/internal/syncbuf"
 	"github.com/qualitywatch/qualitywatch/notifier/delivery"
 	"github.com/qualitywatch/qualitywatch/notifier/email"
 )
@@ -237,31 +238,14 @@ func freePort(t *testing.T) string {
 // daemon is one run of the binary.
 type daemon struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status, once exited is closed
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func start(t *testing.T, config string) *daemon {
 	t.Helper()
-	d := &daemon{stderr: &syncBuffer{}, exited: make(chan struct{})}
+	d := &daemon{stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(binary, "run", "--config", config, "--log-level", "debug")
 	d.cmd.Stdout = io.Discard
 	d.cmd.Stderr = d.stderr

@@ -10,7 +10,6 @@ package app_test
 // be polled by the others within an interval and a few seconds.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/internal/syncbuf"
 	"github.com/qualitywatch/qualitywatch/notifier/delivery"
 	"github.com/qualitywatch/qualitywatch/router"
 )
@@ -293,7 +293,7 @@ func waitDelivered(t *testing.T, js jetstream.JetStream, hook *receiver, ann *an
 type child struct {
 	name, config, http string
 	cmd                *exec.Cmd
-	log                *lockedBuffer
+	log                *syncbuf.Buffer
 	started            time.Time
 	exited             chan struct{}
 	err                error
@@ -302,7 +302,7 @@ type child struct {
 
 func newChild(t *testing.T, bin string, i int, natsURL, siteURL, hookURL string) *child {
 	t.Helper()
-	c := &child{name: fmt.Sprintf("qw-%d", i), http: freePort(t), log: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &child{name: fmt.Sprintf("qw-%d", i), http: freePort(t), log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	var b strings.Builder
 	fmt.Fprintf(&b, "nats: {url: %q, replicas: 3, instance: %q}\n", natsURL, c.name)
 	fmt.Fprintf(&b, "http: {listen: %q}\n", c.http)
@@ -324,7 +324,7 @@ func newChild(t *testing.T, bin string, i int, natsURL, siteURL, hookURL string)
 			<-c.exited
 		}
 		if t.Failed() || os.Getenv("QW_DEBUG_LOGS") != "" {
-			t.Logf("%s log (last 6000 bytes):\n%s", c.name, c.log.tail(6000))
+			t.Logf("%s log (last 6000 bytes):\n%s", c.name, c.log.Tail(6000))
 		}
 	})
 	return c
@@ -375,24 +375,6 @@ func (c *child) stop(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Errorf("%s did not stop within 20s", c.name)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.b.Bytes()
-	return string(b[max(0, len(b)-n):])
 }
 
 // pollSite serves the feeds s00.xml ... and records every request: which

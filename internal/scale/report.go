@@ -76,6 +76,7 @@ type Report struct {
 	// (NaN-free: 0 when no item was published).
 	RSSPer10k  float64 `json:"rss_mib_per_10k_items"`
 	HeapPer10k float64 `json:"heap_mib_per_10k_items"`
+	FreePer10k float64 `json:"heap_free_mib_per_10k_items"` // held free by the runtime, not yet returned
 
 	Anchor Anchor      `json:"anchor"`
 	Server ServerStats `json:"server"`
@@ -119,6 +120,7 @@ func (r *Report) summarise() {
 	}
 	r.RSSPer10k = slope(steady, func(s Sample) float64 { return float64(s.RSS) }) * 1e4 / (1 << 20)
 	r.HeapPer10k = slope(steady, func(s Sample) float64 { return float64(s.HeapLive) }) * 1e4 / (1 << 20)
+	r.FreePer10k = slope(steady, func(s Sample) float64 { return float64(s.HeapFree) }) * 1e4 / (1 << 20)
 	if d := last.At - first.At; d > 0 {
 		r.ServerCPUPct = 100 * (last.Server.CPUSeconds - first.Server.CPUSeconds) / d
 	}
@@ -169,7 +171,7 @@ func (r *Report) Print(w io.Writer) {
 		r.Anchor.Bytes, r.Anchor.Entries, 1e3*r.Anchor.CPU, 1e3*r.Anchor.CPUMin, 1e3*r.Anchor.CPUMax)
 	fmt.Fprintf(w, "cpu per poll / anchor parse: %.2f×\n", r.ParseRatio)
 	if r.SteadyItems > 0 {
-		fmt.Fprintf(w, "growth per 10,000 items (steady, least squares): resident %+.2f MiB, live heap %+.2f MiB\n", r.RSSPer10k, r.HeapPer10k)
+		fmt.Fprintf(w, "growth per 10,000 items (steady, least squares): resident %+.2f MiB, live heap %+.2f MiB, heap held free %+.2f MiB\n", r.RSSPer10k, r.HeapPer10k, r.FreePer10k)
 	}
 	if r.Server.Counts.Alerts > 0 || r.Server.AlertsPending > 0 {
 		fmt.Fprintf(w, "alert latency (response carrying the item -> webhook): %s; %d alerts, %d not matched to a served entry, %d alert-worthy entries without alert at the end\n",

@@ -75,6 +75,9 @@ type Sample struct {
 	RSS      int64   `json:"rss"`
 	Peak     int64   `json:"peak_rss"`
 	HeapLive int64   `json:"heap_live"`
+	// HeapFree is heap memory the Go runtime holds free and has not yet
+	// returned to the system (part of RSS, not of the live heap).
+	HeapFree int64 `json:"heap_free"`
 	// Items is the number of messages on QUALITYWATCH_ITEMS.
 	Items  int64        `json:"items"`
 	Server ServerCounts `json:"server"`
@@ -249,7 +252,7 @@ func jsOf(nc *nats.Conn) jetstream.JetStream {
 func sampleRun(ctx context.Context, opts Options, start time.Time, stream jetstream.Stream, feeds *feedClient, errc <-chan error) ([]Sample, error) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	heap := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	heap := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
 	take := func() (Sample, error) {
 		var s Sample
 		cpu, err := CPUTime()
@@ -263,6 +266,9 @@ func sampleRun(ctx context.Context, opts Options, start time.Time, stream jetstr
 		metrics.Read(heap)
 		if heap[0].Value.Kind() == metrics.KindUint64 {
 			s.HeapLive = int64(heap[0].Value.Uint64())
+		}
+		if heap[1].Value.Kind() == metrics.KindUint64 {
+			s.HeapFree = int64(heap[1].Value.Uint64())
 		}
 		if info, err := stream.Info(ctx); err == nil {
 			s.Items = int64(info.State.Msgs)

@@ -1,0 +1,78 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/repost"
+)
+
+// indexed is an alert as its headers tell the index of it.
+type indexed struct {
+	id    string
+	key   recordKey
+	seq   uint64
+	at    time.Time // when the stream stored it
+	print repost.Print
+}
+
+// followAlerts reads the alerts stored since since, headers only, and
+// calls fn for each that carries a print (bus.HeaderPrint), in order, on
+// one goroutine. The returned channel is closed once every alert stored
+// when it started has been read. With follow it goes on with alerts as
+// they are stored until ctx ends; without, it stops there.
+func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, follow bool, fn func(indexed)) (<-chan struct{}, error) {
+	cons, err := js.OrderedConsumer(ctx, bus.AlertsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{bus.AlertsPrefix + ".>"},
+		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
+		OptStartTime:   &since,
+		HeadersOnly:    true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", bus.AlertsStream, err)
+	}
+	caught, stop := make(chan struct{}), make(chan struct{})
+	var caughtOnce, stopOnce sync.Once
+	reached := func() { // every alert stored at the start was read
+		caughtOnce.Do(func() { close(caught) })
+		if !follow {
+			stopOnce.Do(func() { close(stop) })
+		}
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		meta, err := m.Metadata()
+		if err != nil {
+			return
+		}
+		if p := m.Headers().Get(bus.HeaderPrint); p != "" {
+			a := indexed{id: m.Headers().Get(jetstream.MsgIDHeader), seq: meta.Sequence.Stream, at: meta.Timestamp}
+			if json.Unmarshal([]byte(p), &a.print) == nil && a.id != "" {
+				a.key = keyOf(a.id)
+				fn(a)
+			}
+		}
+		if meta.NumPending == 0 {
+			reached()
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", bus.AlertsStream, err)
+	}
+	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+		reached()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stop:
+		}
+		cc.Stop()
+	}()
+	return caught, nil
+}
