@@ -61,6 +61,9 @@ const (
 	// notice's print (repost.Print as JSON), so that the alerts stream is
 	// the repost index's store.
 	HeaderPrint = "Qualitywatch-Print"
+	// HeaderUpdateOf marks an alert that updates or corrects an earlier
+	// one, with that alert's id (as the body's update_of).
+	HeaderUpdateOf = "Qualitywatch-Update-Of"
 )
 
 // DuplicateWindow is how long JetStream remembers Nats-Msg-Id values on the
@@ -193,8 +196,8 @@ func setupSteps(js jetstream.JetStream, ret Retention, replicas int) []setupStep
 		// Delivered marks and digest windows need to outlive only the alerts
 		// they refer to.
 		{Bucket: StateBucket, Description: "qualitywatch: source and notifier state", History: 1, TTL: ret.Alerts},
-		// Recent alerts and their prints, to recognise reposts.
-		{Bucket: RecentBucket, Description: "qualitywatch: recent alerts for recognising reposts", History: 1, TTL: RepostWindow},
+		// The copies found of recent alerts (reposts).
+		{Bucket: RecentBucket, Description: "qualitywatch: copies of recent alerts (reposts)", History: 1, TTL: RepostWindow},
 		// Poll slot claims and replicas' announcements, each with its own
 		// TTL (watcher/lease.go).
 		{Bucket: LeaseBucket, Description: "qualitywatch: poll leases", History: 1, LimitMarkerTTL: time.Minute},

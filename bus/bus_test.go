@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/bus"
+	"github.com/qualitywatch/qualitywatch/config"
 	"github.com/qualitywatch/qualitywatch/internal/natstest"
 )
 
@@ -92,5 +93,17 @@ func TestSetupShortensWindows(t *testing.T) {
 		if got := s.CachedInfo().Config.Duplicates; got != want {
 			t.Errorf("%s: duplicate window %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestAlertsOutliveTheRepostWindow: configuration refuses an alerts
+// retention shorter than the window the router's index is kept for on the
+// alerts stream.
+func TestAlertsOutliveTheRepostWindow(t *testing.T) {
+	if config.MinAlertsRetention != bus.RepostWindow {
+		t.Errorf("config.MinAlertsRetention = %v, bus.RepostWindow = %v: want them equal", config.MinAlertsRetention, bus.RepostWindow)
+	}
+	if d := bus.DefaultRetention().Alerts; d < bus.RepostWindow {
+		t.Errorf("default alerts retention %v is shorter than the repost window", d)
 	}
 }

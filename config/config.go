@@ -81,6 +81,10 @@ var (
 	instanceUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 )
 
+// MinAlertsRetention is the shortest retention of the alerts stream: the
+// router's repost index is kept on it for this long (bus.RepostWindow).
+const MinAlertsRetention = 7 * 24 * time.Hour
+
 // Retention says how long streams keep messages.
 type Retention struct {
 	Items      Duration `yaml:"items"`

@@ -56,6 +56,7 @@ func TestLoadErrors(t *testing.T) {
 		{"conf.cron-tz-only.yml", []string{`sources[0].schedule: "CRON_TZ=UTC" is not a cron spec`}},
 		{"conf.bad-values.yml", []string{
 			`nats.listen: "nohostport" is not host:port`,
+			`nats.retention.alerts: 48h0m0s is shorter than the 7 days for which the router remembers alerts`,
 			`sources[0].name: "Weifang News" must be lower-case letters, digits and '-'`,
 			`sources[0].url: "ftp://example.org" is not an http(s) URL`,
 			`sources[1].schedule: "CRON_TZ=Asia/Shanghai every five minutes"`,

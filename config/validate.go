@@ -156,6 +156,10 @@ func (c *Config) Validate() error {
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not between 1 and 5", c.NATS.Replicas)
 	}
+	if a := time.Duration(c.NATS.Retention.Alerts); a != 0 && a < MinAlertsRetention {
+		bad("nats.retention.alerts", "%v is shorter than the %d days for which the router remembers alerts (to recognise reposts and never alert an item twice); keep alerts at least that long",
+			a, MinAlertsRetention/(24*time.Hour))
+	}
 	if c.NATS.Instance != "" && !instanceRE.MatchString(c.NATS.Instance) {
 		bad("nats.instance", "%q is not 1-64 letters, digits, '-' or '_'", c.NATS.Instance)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,18 +16,25 @@ import (
 
 // indexed is an alert as its headers tell the index of it.
 type indexed struct {
-	id    string
-	key   recordKey
-	seq   uint64
-	at    time.Time // when the stream stored it
-	print repost.Print
+	id     string
+	key    recordKey
+	seq    uint64
+	at     time.Time // when the stream stored it
+	print  repost.Print
+	update bool // an update or correction of an earlier alert
 }
+
+// caughtCheck is how often followAlerts asks the server whether it has
+// read everything, in case what was pending at the start was removed
+// before it was delivered (then no message says so).
+const caughtCheck = time.Second
 
 // followAlerts reads the alerts stored since since, headers only, and
 // calls fn for each that carries a print (bus.HeaderPrint), in order, on
 // one goroutine. The returned channel is closed once every alert stored
 // when it started has been read. With follow it goes on with alerts as
-// they are stored until ctx ends; without, it stops there.
+// they are stored until ctx ends; without, it stops there and removes its
+// consumer.
 func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, follow bool, fn func(indexed)) (<-chan struct{}, error) {
 	cons, err := js.OrderedConsumer(ctx, bus.AlertsStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{bus.AlertsPrefix + ".>"},
@@ -45,18 +53,22 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 			stopOnce.Do(func() { close(stop) })
 		}
 	}
+	var handled atomic.Uint64 // the last stream sequence handled
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		meta, err := m.Metadata()
 		if err != nil {
 			return
 		}
-		if p := m.Headers().Get(bus.HeaderPrint); p != "" {
-			a := indexed{id: m.Headers().Get(jetstream.MsgIDHeader), seq: meta.Sequence.Stream, at: meta.Timestamp}
+		h := m.Headers()
+		if p := h.Get(bus.HeaderPrint); p != "" {
+			a := indexed{id: h.Get(jetstream.MsgIDHeader), seq: meta.Sequence.Stream, at: meta.Timestamp,
+				update: h.Get(bus.HeaderUpdateOf) != ""}
 			if json.Unmarshal([]byte(p), &a.print) == nil && a.id != "" {
 				a.key = keyOf(a.id)
 				fn(a)
 			}
 		}
+		handled.Store(meta.Sequence.Stream)
 		if meta.NumPending == 0 {
 			reached()
 		}
@@ -68,11 +80,37 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 		reached()
 	}
 	go func() {
-		select {
-		case <-ctx.Done():
-		case <-stop:
+		tick := time.NewTicker(caughtCheck)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+			case <-stop:
+			case <-tick.C:
+				select {
+				case <-caught:
+					tick.Stop() // nothing left to check
+				default:
+					if info, err := cons.Info(ctx); err == nil && info.NumPending == 0 && info.Delivered.Stream <= handled.Load() {
+						reached()
+					}
+				}
+				continue
+			}
+			break
 		}
 		cc.Stop()
+		if !follow {
+			name := ""
+			if info := cons.CachedInfo(); info != nil {
+				name = info.Name
+			}
+			if name != "" {
+				dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = js.DeleteConsumer(dctx, bus.AlertsStream, name)
+				cancel()
+			}
+		}
 	}()
 	return caught, nil
 }

@@ -57,7 +57,7 @@ func TestFindForgetsWhatIsGone(t *testing.T) {
 	r.mu.Lock()
 	r.addRecordLocked(&Record{ID: "expired record", Detected: now, Print: p})
 	r.mu.Unlock()
-	r.added("trimmed alert", 4242, p, now)
+	r.added("trimmed alert", 4242, p, false, now)
 	rec, err := r.find(t.Context(), p, "new", now)
 	if err != nil || rec != nil {
 		t.Fatalf("find = %v, %v; want no match and no error", rec, err)
@@ -96,11 +96,11 @@ func TestCorrectedReadsTheBucket(t *testing.T) {
 	if !ok {
 		t.Fatal("the correction's title is not recognised")
 	}
-	if got, err := r.corrected(t.Context(), rest, "self", now); err != nil || got != "newer" {
+	if got, err := r.corrected(t.Context(), rest, repost.Of("关于更正"+title, ""), "self", now); err != nil || got != "newer" {
 		t.Errorf("corrected = %q, %v; want newer", got, err)
 	}
 	rest, _ = repost.Corrects("关于撤销济南市电梯维保单位名单的公告")
-	if got, err := r.corrected(t.Context(), rest, "self", now); err != nil || got != "" {
+	if got, err := r.corrected(t.Context(), rest, repost.Of("关于撤销济南市电梯维保单位名单的公告", ""), "self", now); err != nil || got != "" {
 		t.Errorf("corrected naming nothing recorded = %q, %v; want none", got, err)
 	}
 }
@@ -195,8 +195,14 @@ func TestIndexKeptInTheStream(t *testing.T) {
 	}
 
 	rest, _ := repost.Corrects("关于更正" + it.Title)
-	if got, err := r2.corrected(ctx, rest, "link:fix", now); err != nil || got != it.ID {
+	if got, err := r2.corrected(ctx, rest, repost.Of("关于更正"+it.Title, ""), "link:fix", now); err != nil || got != it.ID {
 		t.Errorf("corrected = %q, %v; want %s, found by its print on the stream", got, err, it.ID)
+	}
+
+	dated := "关于更正（2026年12月3日）" + it.Title // other numbers: not in the alert's group
+	rest, _ = repost.Corrects(dated)
+	if got, err := r2.corrected(ctx, rest, repost.Of(dated, ""), "link:fix", now); err != nil || got != it.ID {
+		t.Errorf("corrected, dated = %q, %v; want %s, found by scanning the stream's prints", got, err, it.ID)
 	}
 
 	it2 := it
@@ -210,5 +216,81 @@ func TestIndexKeptInTheStream(t *testing.T) {
 			t.Fatal("the other index never learned of the alert")
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// TestUpdatesAreNeverFirst: updates and corrections are indexed (so that
+// they are known as alerted) but a later correction names the original,
+// and a repost is recorded on the original, not on them.
+func TestUpdatesAreNeverFirst(t *testing.T) {
+	conn := natstest.Start(t, "")
+	ctx := t.Context()
+	r, err := openRecent(ctx, conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r}
+	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
+	text := strings.Repeat("抽检不合格产品核查处置情况。", 12)
+	item := func(id, title, updateOf string) alert.Item {
+		return alert.Item{ID: id, Source: "province", Link: "http://province.example/" + id, Title: title, Text: text, UpdateOf: updateOf,
+			Verdict: alert.Verdict{Match: true, Categories: []string{"sampling"}, Regions: []string{"shandong"}}}
+	}
+	for _, it := range []alert.Item{
+		item("a", title, ""),
+		item("a#update", title, "a"),
+		item("c1", "关于更正"+title, ""),
+	} {
+		if err := s.route(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	for _, id := range []string{"a", "a#update", "c1"} {
+		if !r.alerted(id, now) {
+			t.Errorf("%s is not known as alerted", id)
+		}
+	}
+	rest, _ := repost.Corrects("更正：" + title)
+	if got, err := r.corrected(ctx, rest, repost.Of("更正："+title, ""), "c2", now); err != nil || got != "a" {
+		t.Errorf("a second correction names %q (%v), want the original a", got, err)
+	}
+	rec, err := r.find(ctx, repost.Of("转发："+title, text), "copy", now)
+	if err != nil || rec == nil || rec.ID != "a" {
+		t.Errorf("a repost is a copy of %+v (%v), want the original a", rec, err)
+	}
+}
+
+// TestFindPassesOverUnreadable: an indexed alert whose stored copy has no
+// print (an earlier version stored it, and a publish of it came back as a
+// duplicate) is dropped, and the lookup goes on without an error.
+func TestFindPassesOverUnreadable(t *testing.T) {
+	conn := natstest.Start(t, "")
+	ctx := t.Context()
+	r, err := openRecent(ctx, conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
+	b, err := json.Marshal(alert.Alert{ID: "old", Title: title, Detected: time.Now().UTC().Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := conn.JS.Publish(ctx, bus.AlertSubject("shandong", "sampling"), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p := repost.Of(title, "")
+	if err := r.put(ctx, &Record{ID: "older", Title: title, Detected: now.Add(-time.Hour), Print: p}); err != nil {
+		t.Fatal(err)
+	}
+	r.added("old", ack.Sequence, p, false, now)
+	rec, err := r.find(ctx, p, "new", now)
+	if err != nil || rec == nil || rec.ID != "older" {
+		t.Fatalf("find = %+v, %v; want the readable older alert", rec, err)
+	}
+	if r.alerted("old", now) {
+		t.Error("the unreadable entry stays in the index")
 	}
 }

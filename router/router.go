@@ -137,7 +137,7 @@ func (s *Router) route(ctx context.Context, it alert.Item) error {
 	switch rest, corrects := repost.Corrects(it.Title); {
 	case it.UpdateOf != "":
 	case corrects:
-		first, err := s.recent.corrected(ctx, rest, it.ID, now)
+		first, err := s.recent.corrected(ctx, rest, p, it.ID, now)
 		if err != nil {
 			return err
 		}
@@ -155,11 +155,13 @@ func (s *Router) route(ctx context.Context, it alert.Item) error {
 			return s.repost(ctx, rec, it, now)
 		}
 	}
-	seq, err := s.publish(ctx, a, p)
+	ack, err := s.publish(ctx, a, p)
 	if err != nil {
 		return err
 	}
-	s.recent.added(a.ID, seq, p, now)
+	if !ack.Duplicate { // a duplicate's stored copy comes through the follow, if it has a print
+		s.recent.added(a.ID, ack.Sequence, p, a.UpdateOf != "", now)
+	}
 	return nil
 }
 
@@ -193,42 +195,47 @@ func (s *Router) repost(ctx context.Context, rec *Record, it alert.Item, now tim
 	return nil
 }
 
-// send publishes body with its Nats-Msg-Id and source header (and print,
-// if any), and waits (at most 10 s) for the stream to store it.
-func (s *Router) send(ctx context.Context, subject, id, source string, body, print []byte) (*jetstream.PubAck, error) {
-	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
+// send publishes body with headers hdr (may be nil) and its Nats-Msg-Id
+// and source header, and waits (at most 10 s) for the stream to store it.
+func (s *Router) send(ctx context.Context, subject, id, source string, body []byte, hdr nats.Header) (*jetstream.PubAck, error) {
+	if hdr == nil {
+		hdr = nats.Header{}
+	}
+	msg := &nats.Msg{Subject: subject, Data: body, Header: hdr}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	msg.Header.Set(bus.HeaderSource, source)
-	if print != nil {
-		msg.Header.Set(bus.HeaderPrint, string(print))
-	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return s.js.PublishMsg(pctx, msg)
 }
 
 // publish stores alert a on its subject, with its print p in a header for
-// the repost index, and returns its sequence on the stream.
-func (s *Router) publish(ctx context.Context, a alert.Alert, p repost.Print) (uint64, error) {
+// the repost index (and, for an update, the alert it updates).
+func (s *Router) publish(ctx context.Context, a alert.Alert, p repost.Print) (*jetstream.PubAck, error) {
 	body, err := json.Marshal(a)
 	if err != nil {
-		return 0, fmt.Errorf("encode alert: %w", err)
+		return nil, fmt.Errorf("encode alert: %w", err)
 	}
 	print, err := json.Marshal(p)
 	if err != nil {
-		return 0, fmt.Errorf("encode print: %w", err)
+		return nil, fmt.Errorf("encode print: %w", err)
+	}
+	hdr := nats.Header{}
+	hdr.Set(bus.HeaderPrint, string(print))
+	if a.UpdateOf != "" {
+		hdr.Set(bus.HeaderUpdateOf, a.UpdateOf)
 	}
 	region, category := first(a.Regions, "other"), first(a.Categories, "other")
 	subject := bus.AlertSubject(region, category)
-	ack, err := s.send(ctx, subject, a.ID, a.Source, body, print)
+	ack, err := s.send(ctx, subject, a.ID, a.Source, body, hdr)
 	if err != nil {
-		return 0, fmt.Errorf("publish alert %s: %w", a.ID, err)
+		return nil, fmt.Errorf("publish alert %s: %w", a.ID, err)
 	}
 	if !ack.Duplicate {
 		s.metrics.AlertPublished(region, category)
 		s.logger.Info("alert published", "id", a.ID, "subject", subject, "title", a.Title, "score", a.Score)
 	}
-	return ack.Sequence, nil
+	return ack, nil
 }
 
 func first(s []string, fallback string) string {
