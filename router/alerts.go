@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -32,7 +31,7 @@ const caughtCheck = time.Second
 // followAlerts reads the alerts stored since since, headers only, and
 // calls fn for each that carries a print (bus.HeaderPrint), in order, on
 // one goroutine. The returned channel is closed once every alert stored
-// when it started has been read. With follow it goes on with alerts as
+// when it started, and still stored, has been read. With follow it goes on with alerts as
 // they are stored until ctx ends; without, it stops there and removes its
 // consumer.
 func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, follow bool, fn func(indexed)) (<-chan struct{}, error) {
@@ -53,7 +52,11 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 			stopOnce.Do(func() { close(stop) })
 		}
 	}
-	var handled atomic.Uint64 // the last stream sequence handled
+	var handled struct { // the last message handled, as its consumer numbered it
+		sync.Mutex
+		consumer string
+		seq      uint64
+	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -68,7 +71,9 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 				fn(a)
 			}
 		}
-		handled.Store(meta.Sequence.Stream)
+		handled.Lock()
+		handled.consumer, handled.seq = meta.Consumer, meta.Sequence.Consumer
+		handled.Unlock()
 		if meta.NumPending == 0 {
 			reached()
 		}
@@ -91,8 +96,13 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 				case <-caught:
 					tick.Stop() // nothing left to check
 				default:
-					if info, err := cons.Info(ctx); err == nil && info.NumPending == 0 && info.Delivered.Stream <= handled.Load() {
-						reached()
+					if info, err := cons.Info(ctx); err == nil {
+						handled.Lock()
+						done := caughtUp(info, handled.consumer, handled.seq)
+						handled.Unlock()
+						if done {
+							reached()
+						}
 					}
 				}
 				continue
@@ -113,4 +123,13 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 		}
 	}()
 	return caught, nil
+}
+
+// caughtUp reports whether a consumer the server says is info has nothing
+// left for its handler: nothing pending, and every message it delivered
+// handled (the last handled was number seq of consumer name). The server's
+// stream position moves past removed messages; its consumer sequence counts
+// only what it delivered.
+func caughtUp(info *jetstream.ConsumerInfo, name string, seq uint64) bool {
+	return info.NumPending == 0 && (info.Delivered.Consumer == 0 || (info.Name == name && info.Delivered.Consumer <= seq))
 }

@@ -1,12 +1,17 @@
 package router
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/qualitywatch/qualitywatch/alert"
 	"github.com/qualitywatch/qualitywatch/bus"
@@ -102,6 +107,28 @@ func TestCorrectedReadsTheBucket(t *testing.T) {
 	rest, _ = repost.Corrects("关于撤销济南市电梯维保单位名单的公告")
 	if got, err := r.corrected(t.Context(), rest, repost.Of("关于撤销济南市电梯维保单位名单的公告", ""), "self", now); err != nil || got != "" {
 		t.Errorf("corrected naming nothing recorded = %q, %v; want none", got, err)
+	}
+	// That lookup scanned the stream; its consumer goes, the index's own
+	// follow stays.
+	stream, err := conn.JS.Stream(t.Context(), bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		names := 0
+		for range stream.ConsumerNames(wctx).Name() {
+			names++
+		}
+		if names == 1 {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			t.Fatalf("%d consumers on the alerts stream after the scan, want the follow's only", names)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
@@ -292,5 +319,75 @@ func TestFindPassesOverUnreadable(t *testing.T) {
 	}
 	if r.alerted("old", now) {
 		t.Error("the unreadable entry stays in the index")
+	}
+}
+
+// TestFollowCatchesUpOverRemoved: alerts removed from the stream before
+// the index loads are not waited for.
+func TestFollowCatchesUpOverRemoved(t *testing.T) {
+	conn := natstest.Start(t, "")
+	ctx := t.Context()
+	since := time.Now().Add(-time.Minute)
+	stream, err := conn.JS.Stream(ctx, bus.AlertsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for i := range 5 {
+		m := &nats.Msg{Subject: bus.AlertSubject("shandong", "sampling"), Data: []byte(`{}`), Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprint("removed-", i))
+		m.Header.Set(bus.HeaderPrint, `{"title":"x"}`)
+		ack, err := conn.JS.PublishMsg(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ack.Sequence)
+	}
+	for _, seq := range seqs {
+		if err := stream.DeleteMsg(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	seen := 0
+	caught, err := followAlerts(wctx, conn.JS, since, true, func(indexed) { seen++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-caught:
+	case <-wctx.Done():
+		t.Fatal("the follow never caught up: it waits for alerts that were removed")
+	}
+	if seen != 0 {
+		t.Errorf("%d removed alerts were read", seen)
+	}
+}
+
+// TestCaughtUp: the server's stream position moves past alerts removed
+// before delivery, so being caught up is judged by the consumer's own
+// count of what it delivered against what was handled.
+func TestCaughtUp(t *testing.T) {
+	info := func(name string, pending, delivered, streamPos uint64) *jetstream.ConsumerInfo {
+		return &jetstream.ConsumerInfo{Name: name, NumPending: pending,
+			Delivered: jetstream.SequenceInfo{Consumer: delivered, Stream: streamPos}}
+	}
+	tests := []struct {
+		name string
+		info *jetstream.ConsumerInfo
+		seq  uint64
+		want bool
+	}{
+		{"all pending removed before delivery", info("c1", 0, 0, 5), 0, true},
+		{"still pending", info("c1", 2, 3, 8), 3, false},
+		{"delivered, not yet handled", info("c1", 0, 3, 8), 2, false},
+		{"delivered and handled, then some removed", info("c1", 0, 3, 9), 3, true},
+		{"a reset consumer delivered what was not handled", info("c2", 0, 1, 9), 3, false},
+	}
+	for _, tt := range tests {
+		if got := caughtUp(tt.info, "c1", tt.seq); got != tt.want {
+			t.Errorf("%s: caughtUp = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

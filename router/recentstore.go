@@ -162,22 +162,38 @@ func recordOf(body []byte, print string) (*Record, error) {
 	return rec, nil
 }
 
-// correctionScan bounds the scan of a correction that names no alert of
-// its own title's numbers: it runs while the router holds items (whose
-// ack wait is ackWait), and a correction found by neither is alerted as a
-// notice of its own.
-const correctionScan = 3 * time.Second
+// correctionLookup bounds the lookup of a correction's original: it runs
+// while the router holds items (whose ack wait is ackWait), and a
+// correction whose original is not found in time is alerted as a notice of
+// its own (with the best match found so far, if any, as its original).
+const correctionLookup = 3 * time.Second
+
+// correctionGroup is the most alerts of the correction's own title-numbers
+// group read one by one (titles without numbers, or with only a year,
+// share a large group).
+const correctionGroup = 32
 
 // corrected returns the id of the most recent alert, other than id and
 // other than updates, that a correction's title names (see
 // repost.Corrects), or "". Naming is by the titles' text, which the index
-// does not keep: the alerts that share the correction's title numbers are
-// read first; when none is named, the prints of the window's alerts are
-// read from the stream, and the bucket's records (which stores written
-// before held for every alert), for at most correctionScan. Corrections
-// are rare.
+// does not keep: the most recent alerts that share the correction's title
+// numbers are read first; when none is named, the prints of the window's
+// alerts are read from the stream, and the bucket's records (which stores
+// written before held for every alert). All of it within correctionLookup.
+// Corrections are rare.
 func (r *recent) corrected(ctx context.Context, rest string, p repost.Print, id string, now time.Time) (string, error) {
-	for _, c := range r.candidates(p.Key(), keyOf(id), false, now) {
+	lctx, cancel := context.WithTimeout(ctx, correctionLookup)
+	defer cancel()
+	best, err := r.lookupCorrected(lctx, rest, p, id, now)
+	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
+		return best, nil // out of time: what was found so far
+	}
+	return best, err
+}
+
+func (r *recent) lookupCorrected(ctx context.Context, rest string, p repost.Print, id string, now time.Time) (string, error) {
+	cands := r.candidates(p.Key(), keyOf(id), false, now)
+	for _, c := range cands[:min(len(cands), correctionGroup)] {
 		rec, err := r.read(ctx, c)
 		if errors.Is(err, errGone) {
 			r.forget(c)
@@ -190,15 +206,11 @@ func (r *recent) corrected(ctx context.Context, rest string, p repost.Print, id 
 			return rec.ID, nil
 		}
 	}
-	sctx, cancel := context.WithTimeout(ctx, correctionScan)
-	defer cancel()
-	best, err := r.scanCorrected(sctx, rest, id, now)
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		return "", nil // not found in time: alerted as a notice of its own
-	}
-	return best, err
+	return r.scanCorrected(ctx, rest, id, now)
 }
 
+// scanCorrected reads every print of the window for the correction's
+// original; on an error it returns the best found so far with it.
 func (r *recent) scanCorrected(ctx context.Context, rest, id string, now time.Time) (string, error) {
 	bestID, bestAt := "", time.Time{}
 	consider := func(aid string, p repost.Print, at time.Time) {
@@ -228,7 +240,7 @@ func (r *recent) scanCorrected(ctx context.Context, rest, id string, now time.Ti
 		case <-caught:
 			done = true
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return bestID, ctx.Err()
 		}
 	}
 	for len(found) > 0 { // sent before the scan was caught up
@@ -237,7 +249,7 @@ func (r *recent) scanCorrected(ctx context.Context, rest, id string, now time.Ti
 	}
 	w, err := r.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", bus.RecentBucket, err)
+		return bestID, fmt.Errorf("read %s: %w", bus.RecentBucket, err)
 	}
 	defer func() { _ = w.Stop() }()
 	for {
@@ -245,7 +257,7 @@ func (r *recent) scanCorrected(ctx context.Context, rest, id string, now time.Ti
 		select {
 		case e = <-w.Updates():
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return bestID, ctx.Err()
 		}
 		if e == nil {
 			return bestID, nil // all read
