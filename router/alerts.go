@@ -31,9 +31,9 @@ const caughtCheck = time.Second
 // followAlerts reads the alerts stored since since, headers only, and
 // calls fn for each that carries a print (bus.HeaderPrint), in order, on
 // one goroutine. The returned channel is closed once every alert stored
-// when it started, and still stored, has been read. With follow it goes on with alerts as
-// they are stored until ctx ends; without, it stops there and removes its
-// consumer.
+// when it started, and still stored, has been read. With follow it goes on
+// with alerts as they are stored until ctx ends; without, it stops there
+// and removes its consumer.
 func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, follow bool, fn func(indexed)) (<-chan struct{}, error) {
 	cons, err := js.OrderedConsumer(ctx, bus.AlertsStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{bus.AlertsPrefix + ".>"},
@@ -44,15 +44,12 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", bus.AlertsStream, err)
 	}
-	caught, stop := make(chan struct{}), make(chan struct{})
-	var caughtOnce, stopOnce sync.Once
-	reached := func() { // every alert stored at the start was read
-		caughtOnce.Do(func() { close(caught) })
-		if !follow {
-			stopOnce.Do(func() { close(stop) })
-		}
-	}
-	var handled struct { // the last message handled, as its consumer numbered it
+	caught := make(chan struct{})
+	var once sync.Once
+	// reached: every alert stored at the start (and still stored) was read.
+	reached := func() { once.Do(func() { close(caught) }) }
+	// handled is the last message handled, as its consumer numbered it.
+	var handled struct {
 		sync.Mutex
 		consumer string
 		seq      uint64
@@ -85,40 +82,35 @@ func followAlerts(ctx context.Context, js jetstream.JetStream, since time.Time, 
 		reached()
 	}
 	go func() {
+		defer func() {
+			cc.Stop()
+			if info := cons.CachedInfo(); !follow && info != nil {
+				dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = js.DeleteConsumer(dctx, bus.AlertsStream, info.Name)
+				cancel()
+			}
+		}()
 		tick := time.NewTicker(caughtCheck)
 		defer tick.Stop()
+		checks, pending := tick.C, (<-chan struct{})(caught)
 		for {
 			select {
 			case <-ctx.Done():
-			case <-stop:
-			case <-tick.C:
-				select {
-				case <-caught:
-					tick.Stop() // nothing left to check
-				default:
-					if info, err := cons.Info(ctx); err == nil {
-						handled.Lock()
-						done := caughtUp(info, handled.consumer, handled.seq)
-						handled.Unlock()
-						if done {
-							reached()
-						}
+				return
+			case <-pending:
+				if !follow {
+					return
+				}
+				checks, pending = nil, nil // caught up: follow until ctx ends
+			case <-checks:
+				if info, err := cons.Info(ctx); err == nil {
+					handled.Lock()
+					done := caughtUp(info, handled.consumer, handled.seq)
+					handled.Unlock()
+					if done {
+						reached()
 					}
 				}
-				continue
-			}
-			break
-		}
-		cc.Stop()
-		if !follow {
-			name := ""
-			if info := cons.CachedInfo(); info != nil {
-				name = info.Name
-			}
-			if name != "" {
-				dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				_ = js.DeleteConsumer(dctx, bus.AlertsStream, name)
-				cancel()
 			}
 		}
 	}()

@@ -52,11 +52,7 @@ func TestIndex(t *testing.T) {
 // record whose TTL ran out, which no watch event tells; an alert the
 // stream's retention trimmed) is dropped and not matched.
 func TestFindForgetsWhatIsGone(t *testing.T) {
-	conn := natstest.Start(t, "")
-	r, err := openRecent(t.Context(), conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := openIndex(t)
 	now := time.Now()
 	p := repost.Of("山东省市场监督管理局关于2026年第9期食品安全监督抽检信息的通告", "")
 	r.mu.Lock()
@@ -79,11 +75,7 @@ func TestFindForgetsWhatIsGone(t *testing.T) {
 // bucket, and the most recent one it names, other than itself and within
 // the window, is chosen.
 func TestCorrectedReadsTheBucket(t *testing.T) {
-	conn := natstest.Start(t, "")
-	r, err := openRecent(t.Context(), conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, r := openIndex(t)
 	now := time.Now()
 	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
 	for _, rec := range []*Record{
@@ -169,19 +161,38 @@ type nopMetrics struct{}
 
 func (nopMetrics) AlertPublished(string, string) {}
 
+// openIndex starts a server and opens the repost index on it.
+func openIndex(t *testing.T) (*bus.Conn, *recent) {
+	t.Helper()
+	conn := natstest.Start(t, "")
+	return conn, reopenIndex(t, conn)
+}
+
+// reopenIndex opens another index on conn's server (a restart, or another
+// replica).
+func reopenIndex(t *testing.T, conn *bus.Conn) *recent {
+	t.Helper()
+	r, err := openRecent(t.Context(), conn.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// routerOn is a router on conn with index r, for calling route directly.
+func routerOn(conn *bus.Conn, r *recent) *Router {
+	return &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r}
+}
+
 // TestIndexKeptInTheStream: an alert's print travels with it on the alerts
 // stream, and no record is written for it; an index opened later (a
 // restart, or another replica) knows it from the stream, and an index
 // already open learns of alerts other replicas publish. Records that
 // stores written before kept in the bucket for every alert are still read.
 func TestIndexKeptInTheStream(t *testing.T) {
-	conn := natstest.Start(t, "")
+	conn, r1 := openIndex(t)
 	ctx := t.Context()
-	r1, err := openRecent(ctx, conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r1}
+	s := routerOn(conn, r1)
 	text := strings.Repeat("抽检不合格产品核查处置情况。", 12)
 	it := alert.Item{ID: "link:a", Source: "province", Title: "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", Text: text,
 		Verdict: alert.Verdict{Match: true, Categories: []string{"sampling"}, Regions: []string{"shandong"}}}
@@ -205,10 +216,7 @@ func TestIndexKeptInTheStream(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r2, err := openRecent(ctx, conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r2 := reopenIndex(t, conn)
 	now := time.Now()
 	if !r2.alerted(it.ID, now) || !r2.alerted(legacy.ID, now) {
 		t.Fatalf("a new index: alerted(%s) = %v, alerted(%s) = %v; want both", it.ID, r2.alerted(it.ID, now), legacy.ID, r2.alerted(legacy.ID, now))
@@ -250,13 +258,9 @@ func TestIndexKeptInTheStream(t *testing.T) {
 // they are known as alerted) but a later correction names the original,
 // and a repost is recorded on the original, not on them.
 func TestUpdatesAreNeverFirst(t *testing.T) {
-	conn := natstest.Start(t, "")
+	conn, r := openIndex(t)
 	ctx := t.Context()
-	r, err := openRecent(ctx, conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r}
+	s := routerOn(conn, r)
 	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
 	text := strings.Repeat("抽检不合格产品核查处置情况。", 12)
 	item := func(id, title, updateOf string) alert.Item {
@@ -292,12 +296,8 @@ func TestUpdatesAreNeverFirst(t *testing.T) {
 // print (an earlier version stored it, and a publish of it came back as a
 // duplicate) is dropped, and the lookup goes on without an error.
 func TestFindPassesOverUnreadable(t *testing.T) {
-	conn := natstest.Start(t, "")
+	conn, r := openIndex(t)
 	ctx := t.Context()
-	r, err := openRecent(ctx, conn.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
 	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
 	b, err := json.Marshal(alert.Alert{ID: "old", Title: title, Detected: time.Now().UTC().Format(time.RFC3339)})
 	if err != nil {

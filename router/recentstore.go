@@ -93,7 +93,16 @@ func (r *recent) apply(e jetstream.KeyValueEntry) {
 // no print) leaves the index; one whose whole print is not the same notice
 // (a hash collision) is passed over.
 func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.Time) (*Record, error) {
-	for _, c := range r.candidates(p.Key(), keyOf(id), true, now) {
+	return r.first(ctx, r.candidates(p.Key(), keyOf(id), true, now), func(rec *Record) bool {
+		return rec.ID != id && repost.Same(rec.Print, p)
+	})
+}
+
+// first reads the candidates in order and returns the first record ok
+// accepts (nil when none does); a candidate gone from its store leaves the
+// index.
+func (r *recent) first(ctx context.Context, cands []entry, ok func(*Record) bool) (*Record, error) {
+	for _, c := range cands {
 		rec, err := r.read(ctx, c)
 		if errors.Is(err, errGone) {
 			r.forget(c)
@@ -102,7 +111,7 @@ func (r *recent) find(ctx context.Context, p repost.Print, id string, now time.T
 		if err != nil {
 			return nil, err
 		}
-		if rec.ID != id && repost.Same(rec.Print, p) {
+		if ok(rec) {
 			return rec, nil
 		}
 	}
@@ -193,18 +202,14 @@ func (r *recent) corrected(ctx context.Context, rest string, p repost.Print, id 
 
 func (r *recent) lookupCorrected(ctx context.Context, rest string, p repost.Print, id string, now time.Time) (string, error) {
 	cands := r.candidates(p.Key(), keyOf(id), false, now)
-	for _, c := range cands[:min(len(cands), correctionGroup)] {
-		rec, err := r.read(ctx, c)
-		if errors.Is(err, errGone) {
-			r.forget(c)
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if rec.ID != id && repost.Refers(rest, rec.Print) {
-			return rec.ID, nil
-		}
+	rec, err := r.first(ctx, cands[:min(len(cands), correctionGroup)], func(rec *Record) bool {
+		return rec.ID != id && repost.Refers(rest, rec.Print)
+	})
+	if err != nil {
+		return "", err
+	}
+	if rec != nil {
+		return rec.ID, nil
 	}
 	return r.scanCorrected(ctx, rest, id, now)
 }
