@@ -192,18 +192,25 @@ func TestDigestDeferredByQuietHours(t *testing.T) {
 	}
 }
 
+// holdTwo starts notifier name's runner with a daily 08:00 digest at 07:00
+// (Shanghai) and has it hold two alerts, prefix-01 and prefix-02, in its
+// window.
+func holdTwo(t *testing.T, c *bus.Conn, name, prefix string) (*fakeNotifier, func()) {
+	t.Helper()
+	o := quick(name)
+	o.Digest = digestAt(t, "0 8 * * *")
+	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, shanghai(t)))
+	f := newFake()
+	stop := startRunner(t, c.JS, f, o, nil)
+	publish(t, c.JS, alertIDs(prefix, 2)...)
+	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, name) == 2 })
+	return f, stop
+}
+
 func TestDigestLeftoverSentWhenTurnedImmediate(t *testing.T) {
 	t.Parallel()
-	sh := shanghai(t)
 	c := natstest.Start(t, "")
-	o := quick("switch")
-	o.Digest = digestAt(t, "0 8 * * *")
-	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh))
-	f1 := newFake()
-	stop := startRunner(t, c.JS, f1, o, nil)
-	held := alertIDs("h", 2)
-	publish(t, c.JS, held...)
-	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "switch") == 2 })
+	f1, stop := holdTwo(t, c, "switch", "h")
 	stop()
 
 	// The notifier loses its digest: what the window held goes out at once,
@@ -225,15 +232,8 @@ func TestDigestLeftoverSentWhenTurnedImmediate(t *testing.T) {
 // runner, but never sends the alerts runner's digest window.
 func TestFollowUpRunnerLeavesDigestAlone(t *testing.T) {
 	t.Parallel()
-	sh := shanghai(t)
 	c := natstest.Start(t, "")
-	o := quick("shared")
-	o.Digest = digestAt(t, "0 8 * * *")
-	o.clock = newTestClock(time.Date(2025, 3, 11, 7, 0, 0, 0, sh))
-	digests := newFake()
-	startRunner(t, c.JS, digests, o, nil)
-	publish(t, c.JS, alertIDs("d", 2)...)
-	waitFor(t, 10*time.Second, "alerts stored", func() bool { return storedCount(t, c, "shared") == 2 })
+	digests, _ := holdTwo(t, c, "shared", "d")
 
 	f := quick("shared")
 	f.Reposts = true
