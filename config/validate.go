@@ -52,7 +52,6 @@ func (n *Notifier) Wants(event string) bool { return slices.Contains(n.Events, e
 var notifierTypes = []string{"console", "slack", "email", "webhook", "dingtalk", "wecom", "feishu"}
 
 var (
-	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
 
@@ -323,7 +322,7 @@ func (f *Filter) validate(p string, bad func(string, string, ...any)) {
 		}
 	}
 	for j, s := range f.Sources {
-		if !nameRE.MatchString(s) {
+		if notifier.CheckName(s) != nil {
 			bad(fmt.Sprintf("%s.sources[%d]", p, j), "%q is not a source name", s)
 		}
 	}
@@ -341,12 +340,12 @@ func checkName(bad func(string, string, ...any), p, name string, names map[strin
 	// Sources and notifiers are named by one rule, the runtime's.
 	if err := notifier.CheckName(name); err != nil {
 		bad(p+".name", "%v", err)
-	} else {
-		if j, dup := names[name]; dup {
-			bad(p+".name", "%q is already used by entry %d", name, j)
-		}
-		names[name] = i
+		return
 	}
+	if j, dup := names[name]; dup {
+		bad(p+".name", "%q is already used by entry %d", name, j)
+	}
+	names[name] = i
 }
 
 func checkHostPort(bad func(string, string, ...any), p, addr string) {

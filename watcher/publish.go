@@ -43,16 +43,16 @@ func (p *Publisher) PublishItems(ctx context.Context, items []alert.Item) (done 
 	var sendErr error // why the items after the futures were not sent
 	for _, it := range items {
 		msg, err := itemMsg(it)
-		if err == nil {
-			var f jetstream.PubAckFuture
-			if f, err = p.js.PublishMsgAsync(msg); err == nil {
-				futures = append(futures, f)
-				continue
-			}
-			err = fmt.Errorf("publish item %s: %w", it.ID, err)
+		if err != nil {
+			sendErr = err
+			break
 		}
-		sendErr = err
-		break
+		f, err := p.js.PublishMsgAsync(msg)
+		if err != nil {
+			sendErr = fmt.Errorf("publish item %s: %w", it.ID, err)
+			break
+		}
+		futures = append(futures, f)
 	}
 	for i, f := range futures {
 		select {

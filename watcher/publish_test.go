@@ -1,6 +1,8 @@
 package watcher_test
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/qualitywatch/qualitywatch/alert"
@@ -22,5 +24,18 @@ func TestPublishItemsSaysWhyNothingWasSent(t *testing.T) {
 	done, err := p.PublishItems(t.Context(), []alert.Item{{ID: "guid:3", Source: "s"}})
 	if err == nil || done != 0 {
 		t.Fatalf("closed connection: done %d, %v; want 0 and the reason", done, err)
+	}
+}
+
+// TestPublishItemsCountsWhatWentBefore: an item that cannot be encoded
+// stops the batch there; the items before it are published and counted,
+// and the error names the item.
+func TestPublishItemsCountsWhatWentBefore(t *testing.T) {
+	conn := natstest.Start(t, "")
+	p := watcher.NewPublisher(conn.JS)
+	items := []alert.Item{{ID: "guid:ok", Source: "s"}, {ID: "guid:bad", Source: "s", Verdict: alert.Verdict{Score: math.NaN()}}}
+	done, err := p.PublishItems(t.Context(), items)
+	if done != 1 || err == nil || !strings.Contains(err.Error(), "guid:bad") {
+		t.Fatalf("done %d, %v; want 1 and an error naming guid:bad", done, err)
 	}
 }

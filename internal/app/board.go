@@ -106,7 +106,7 @@ func (b *board) set(sources []sourceView) {
 		}
 		v.Name, v.Type, v.URL, v.Interval = s.Name, s.Type, s.URL, s.Interval
 		if v.Last.State == "" {
-			v.Last = s.Last
+			v.Last, v.LastErr = s.Last, s.LastErr
 		}
 		next[s.Name] = v
 		b.order = append(b.order, s.Name)
@@ -114,12 +114,13 @@ func (b *board) set(sources []sourceView) {
 	b.sources = next
 }
 
-// knows reports whether the board has a view of the source already.
+// knows reports whether the board knows the source's state already (set
+// keeps it; a source it does not know takes the state given).
 func (b *board) knows(source string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_, ok := b.sources[source]
-	return ok
+	v, ok := b.sources[source]
+	return ok && v.Last.State != ""
 }
 
 // Observed records a poll.
