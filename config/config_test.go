@@ -37,6 +37,9 @@ func TestLoadGood(t *testing.T) {
 	if got := *cfg.HTTP.Listen; got != "" {
 		t.Errorf("http.listen = %q, want explicit empty kept", got)
 	}
+	if got := cfg.Watch.FeedConnections; got != config.DefaultFeedConnections {
+		t.Errorf("default watch.feed_connections = %d", got)
+	}
 	if !*cfg.Sources[1].Baseline {
 		t.Error("baseline should default to true")
 	}
@@ -57,6 +60,7 @@ func TestLoadErrors(t *testing.T) {
 		{"conf.bad-values.yml", []string{
 			`nats.listen: "nohostport" is not host:port`,
 			`nats.retention.alerts: 48h0m0s is shorter than the 7 days for which the router remembers alerts`,
+			`watch.feed_connections: 65 is not between 1 and 64`,
 			`sources[0].name: "Weifang News" must be lower-case letters, digits and '-'`,
 			`sources[0].url: "ftp://example.org" is not an http(s) URL`,
 			`sources[1].schedule: "CRON_TZ=Asia/Shanghai every five minutes"`,

@@ -36,6 +36,8 @@ const (
 	DefaultSendTimeout      = 15 * time.Second
 	DefaultHostDelay        = 500 * time.Millisecond
 	DefaultFailureThreshold = 3
+	DefaultFeedConnections  = 4
+	MaxFeedConnections      = 64
 )
 
 // What a notifier can receive (notifiers[].events).
@@ -96,6 +98,9 @@ func (c *Config) applyDefaults() {
 	}
 	if w.FailureThreshold == 0 {
 		w.FailureThreshold = DefaultFailureThreshold
+	}
+	if w.FeedConnections == 0 {
+		w.FeedConnections = DefaultFeedConnections
 	}
 	if w.HostDelay == nil {
 		d := Duration(DefaultHostDelay)
@@ -183,6 +188,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Watch.FailureThreshold < 0 || c.Watch.FailureThreshold > 1000 {
 		bad("watch.failure_threshold", "%d is not between 1 and 1000", c.Watch.FailureThreshold)
+	}
+	if c.Watch.FeedConnections < 0 || c.Watch.FeedConnections > MaxFeedConnections {
+		bad("watch.feed_connections", "%d is not between 1 and %d", c.Watch.FeedConnections, MaxFeedConnections)
 	}
 	names := map[string]int{}
 	for i, s := range c.Sources {

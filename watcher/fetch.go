@@ -204,3 +204,15 @@ func redactErr(err error) error {
 	}
 	return err
 }
+
+// NewFeedClient returns the client feeds share: at most perHost
+// connections to one host (polls due in the same second wait for one
+// rather than open dozens: sites limit requests per address), kept open
+// between polls so that a poll does not pay for a new connection.
+func NewFeedClient(perHost int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost = perHost
+	tr.MaxIdleConnsPerHost = perHost
+	tr.MaxIdleConns = 0 // no limit over all hosts: each keeps its own few
+	return &http.Client{Transport: tr}
+}

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -297,5 +299,53 @@ func TestFetchTransportErrorRedactsURL(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks %q: %v", secret, err)
 		}
+	}
+}
+
+// TestFeedClientBoundsConnectionsPerHost: polls due together share a few
+// connections to their host, kept open for the next polls.
+func TestFeedClientBoundsConnectionsPerHost(t *testing.T) {
+	const perHost, polls, rounds = 2, 20, 3
+	var (
+		mu               sync.Mutex
+		opened, inFlight int
+		most             int
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		conditional(`"v1"`, "")(w, r)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	f := &Fetcher{Client: NewFeedClient(perHost)}
+	for range rounds {
+		var wg sync.WaitGroup
+		for range polls {
+			wg.Go(func() {
+				if _, err := f.Fetch(t.Context(), srv.URL, Validators{}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if opened > perHost || most > perHost {
+		t.Errorf("%d rounds of %d polls opened %d connections, %d requests at once; want at most %d of each", rounds, polls, opened, most, perHost)
 	}
 }

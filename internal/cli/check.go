@@ -48,7 +48,7 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("watch.timezone: %w", err)
 	}
-	feeds := &watcher.Fetcher{MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
+	feeds := &watcher.Fetcher{Client: watcher.NewFeedClient(cfg.Watch.FeedConnections), MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
 	limiter := app.HostLimiter(cfg)
 	var failed int
 	for _, s := range sources {
