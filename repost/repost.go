@@ -73,13 +73,27 @@ func Of(title, text string) Print {
 
 // squeeze keeps letters and digits: white space, punctuation and symbols
 // are what reposts change.
-func squeeze(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return unicode.ToLower(r)
+func squeeze(s string) string { return strings.Map(keep, s) }
+
+// keep is squeeze's mapping: r lower-cased when it is a letter or a digit,
+// else -1 (dropped). ASCII and the CJK Unified Ideographs, nearly all of a
+// notice, are decided without the Unicode tables.
+func keep(r rune) rune {
+	switch {
+	case r < utf8.RuneSelf:
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
 		}
 		return -1
-	}, s)
+	case 0x4e00 <= r && r <= 0x9fff: // all letters (Lo), without case
+		return r
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		return unicode.ToLower(r)
+	}
+	return -1
 }
 
 // simhash is the 64-bit SimHash of the character 3-grams of s, each gram
@@ -88,9 +102,12 @@ func squeeze(s string) string {
 // of a gram's hash adds eight one-byte counters at once (spread), which are
 // emptied into the totals before they can overflow.
 func simhash(s string) uint64 {
-	r := []rune(s)
-	if len(r) < 3 {
-		return fnv1a([]byte(s))
+	n := utf8.RuneCountInString(s)
+	if n < 3 {
+		return fnv1a(s)
+	}
+	if !utf8.ValidString(s) {
+		s = string([]rune(s)) // each invalid byte a U+FFFD, as a rune slice has it
 	}
 	table := spread()
 	var counts [64]int
@@ -103,10 +120,17 @@ func simhash(s string) uint64 {
 		}
 		acc = [8]uint64{}
 	}
-	var buf [3 * utf8.UTFMax]byte
+	// A gram is the UTF-8 bytes of three runes in a row: in valid UTF-8,
+	// the text from the first one's start to the third one's end.
+	_, w := utf8.DecodeRuneInString(s)
+	p0, p1 := 0, w
+	_, w = utf8.DecodeRuneInString(s[p1:])
+	p2 := p1 + w
 	grams, pending := 0, 0
-	for i := 0; i+3 <= len(r); i++ {
-		x := fnv1a(utf8.AppendRune(utf8.AppendRune(utf8.AppendRune(buf[:0], r[i]), r[i+1]), r[i+2]))
+	for p2 < len(s) {
+		_, w := utf8.DecodeRuneInString(s[p2:])
+		end := p2 + w
+		x := fnv1a(s[p0:end])
 		for j := range acc {
 			acc[j] += table[byte(x>>(8*j))]
 		}
@@ -115,6 +139,7 @@ func simhash(s string) uint64 {
 			flush()
 			pending = 0
 		}
+		p0, p1, p2 = p1, p2, end
 	}
 	flush()
 	var out uint64
@@ -140,11 +165,11 @@ var spread = sync.OnceValue(func() *[256]uint64 {
 })
 
 // fnv1a is the 64-bit FNV-1a hash of b (as hash/fnv's New64a computes it).
-func fnv1a(b []byte) uint64 {
+func fnv1a(b string) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
-	for _, c := range b {
-		h ^= uint64(c)
+	for i := range len(b) {
+		h ^= uint64(b[i])
 		h *= prime
 	}
 	return h
@@ -186,14 +211,14 @@ type Key struct {
 func (p Print) Key() Key {
 	k := Key{Numbers: NumbersHash(p.Numbers), Sim: p.Sim, Chars: int32(min(p.Chars, 1<<31-1))}
 	if p.Title != "" {
-		k.Title = fnv1a([]byte(p.Title)) | 1 // never 0
+		k.Title = fnv1a(p.Title) | 1 // never 0
 	}
 	return k
 }
 
 // NumbersHash is the hash of a title's numbers, Key's Numbers.
 func NumbersHash(numbers []string) uint64 {
-	return fnv1a([]byte(strings.Join(numbers, " "))) // digits and dots: the space is unambiguous
+	return fnv1a(strings.Join(numbers, " ")) // digits and dots: the space is unambiguous
 }
 
 // SameKey reports whether the prints of two keys are the same notice (see

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestSimhashUnchanged: the inline SimHash gives what hash/fnv gave, so
@@ -49,6 +50,20 @@ func TestSimhashUnchanged(t *testing.T) {
 	for _, s := range []string{string(long), "", "a", "ab", "abc", "质量", "质量月", "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告", "mixed 质量 text 123 ✓", "\xff\xfe bad bytes", strings.Repeat("质量强市抽检召回标准化计量认证", 300)} {
 		if got, want := simhash(s), ref(s); got != want {
 			t.Errorf("simhash(%q) = %x, want %x", s, got, want)
+		}
+	}
+}
+
+// TestKeepAsTables: squeeze's fast paths decide every rune as the Unicode
+// tables do.
+func TestKeepAsTables(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := rune(-1)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			want = unicode.ToLower(r)
+		}
+		if got := keep(r); got != want {
+			t.Fatalf("keep(%U) = %U, want %U", r, got, want)
 		}
 	}
 }
