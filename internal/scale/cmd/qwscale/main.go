@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -150,6 +151,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the steady window to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
 	memBase := fs.String("membase", "", "write a heap profile at the end of the warm-up to this file (compare with -memprofile: go tool pprof -base)")
+	memRate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate for the heap profiles (1: every allocation, exact but slow; 0: Go's default, one sample per 512 KiB)")
 	jsonOut := fs.String("json", "", "also write the report, samples included, as JSON to this file")
 	anchorTime := fs.Duration("anchor", 3*time.Second, "time spent measuring the anchor (gofeed parse)")
 	if err := fs.Parse(args); err != nil {
@@ -157,6 +159,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	}
 	if _, err := scale.ParseMode(ff.mode); err != nil {
 		return err
+	}
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate // before the daemon allocates anything
 	}
 	spec, err := config.ParseSchedule(*schedule, time.UTC)
 	if err != nil {
