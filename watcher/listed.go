@@ -165,8 +165,7 @@ func (l *Listed) prune(now time.Time, listedNow int) {
 		for i, e := range l.ids {
 			times[i] = e.t
 		}
-		slices.Sort(times)
-		cutoff = max(cutoff, times[len(times)-limit])
+		cutoff = max(cutoff, nthSmallest(times, len(times)-limit))
 	}
 	newer := 0
 	for _, e := range l.ids {
@@ -193,6 +192,43 @@ func (l *Listed) prune(now time.Time, listedNow int) {
 			delete(l.content, h)
 		}
 	}
+}
+
+// nthSmallest is the value that would be at index k of s sorted
+// ascending, found by selection (s is reordered): a full value sorted its
+// thousands of times at every poll of a busy source.
+func nthSmallest(s []uint32, k int) uint32 {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		// Median of three as pivot, then a three-way partition: times
+		// repeat (every identity of one poll has the same), so equal keys
+		// must not make it quadratic.
+		a, b, c := s[lo], s[lo+(hi-lo)/2], s[hi]
+		pivot := max(min(a, b), min(max(a, b), c))
+		lt, i, gt := lo, lo, hi
+		for i <= gt {
+			switch {
+			case s[i] < pivot:
+				s[lt], s[i] = s[i], s[lt]
+				lt++
+				i++
+			case s[i] > pivot:
+				s[i], s[gt] = s[gt], s[i]
+				gt--
+			default:
+				i++
+			}
+		}
+		switch {
+		case k < lt:
+			hi = lt - 1
+		case k > gt:
+			lo = gt + 1
+		default:
+			return pivot
+		}
+	}
+	return s[k]
 }
 
 // mergeIDs merges two slices sorted by hash, the second's entries winning

@@ -3,6 +3,7 @@ package watcher
 import (
 	"cmp"
 	"encoding/binary"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -55,5 +56,46 @@ func TestListedValue(t *testing.T) {
 	l.prune(now.Add(ListedMargin+2*time.Hour), 20)
 	if l.Len() != 1 || !l.Has(all[len(all)-1:]) {
 		t.Errorf("after the margin: %d identities, want only the one listed again", l.Len())
+	}
+}
+
+// TestNthSmallest: the selection finds what sorting finds, on times that
+// repeat as a seen value's do.
+func TestNthSmallest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 300; n++ {
+		for _, distinct := range []int{1, 3, 50, 1 << 20} {
+			s := make([]uint32, n)
+			for i := range s {
+				s[i] = uint32(rng.IntN(distinct))
+			}
+			sorted := slices.Sorted(slices.Values(s))
+			k := rng.IntN(n)
+			if got := nthSmallest(slices.Clone(s), k); got != sorted[k] {
+				t.Fatalf("n %d, %d distinct, k %d: got %d, want %d", n, distinct, k, got, sorted[k])
+			}
+		}
+	}
+}
+
+// BenchmarkPrune is a busy source's seen value at its bound, 40 more
+// identities merged in and as many of the oldest dropped: what every poll
+// of it does.
+func BenchmarkPrune(b *testing.B) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	l := &Listed{}
+	for i := range MinListed {
+		l.ids = append(l.ids, listedID{h: uint64(i) * 0x9e3779b97f4a7c15, t: uint32(now.Add(time.Duration(i/40-MinListed/40) * 5 * time.Second).Unix())})
+	}
+	slices.SortFunc(l.ids, func(a, b listedID) int { return cmp.Compare(a.h, b.h) })
+	base := slices.Clone(l.ids)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		l.ids = append(l.ids[:0], base...)
+		l.added = map[uint64]uint32{}
+		for j := range 40 {
+			l.added[uint64(i*40+j)*0x2545f4914f6cdd1d] = uint32(now.Unix())
+		}
+		l.prune(now, 20)
 	}
 }
