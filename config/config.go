@@ -125,8 +125,9 @@ type Watch struct {
 	// FailureThreshold is how many failed polls in a row make a source
 	// failing (or layout, or blocked); 0: 3.
 	FailureThreshold int `yaml:"failure_threshold"`
-	// FeedConnections is how many connections feeds open to one host at
-	// most; they are kept open between polls. 0: DefaultFeedConnections.
+	// FeedConnections is how many requests feeds make at a time to one
+	// host, on connections kept open between polls; 0:
+	// DefaultFeedConnections.
 	FeedConnections int `yaml:"feed_connections"`
 }
 

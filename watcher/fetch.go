@@ -205,14 +205,15 @@ func redactErr(err error) error {
 	return err
 }
 
-// NewFeedClient returns the client feeds share: at most perHost
-// connections to one host (polls due in the same second wait for one
-// rather than open dozens: sites limit requests per address), kept open
-// between polls so that a poll does not pay for a new connection.
+// NewFeedClient returns the client feeds share: at most perHost requests
+// in flight to one host (polls due in the same second take turns rather
+// than open dozens of connections: sites limit requests per address), on
+// connections kept open between polls so that a poll does not pay for a
+// new one. The limit is per site, not per connection: behind a proxy, feeds
+// of different sites do not share it.
 func NewFeedClient(perHost int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxConnsPerHost = perHost
 	tr.MaxIdleConnsPerHost = perHost
 	tr.MaxIdleConns = 0 // no limit over all hosts: each keeps its own few
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: &politeTransport{limiter: &HostLimiter{PerHost: perHost}, next: tr}}
 }

@@ -9,20 +9,22 @@ import (
 	"time"
 )
 
-// HostLimiter makes list-page sources polite: at most one request at a time
-// to each host, and Delay between the end of one and the start of the
-// next. Government sites answer fast crawls with 403s or empty pages. It
-// is shared by every source of a daemon and safe for concurrent use.
+// HostLimiter makes sources polite: at most PerHost requests at a time to
+// each host (list pages: one, Delay between the end of one and the start of
+// the next; feeds: a few, no delay). Government sites answer fast crawls
+// with 403s or empty pages. It is shared by every source of a daemon and
+// safe for concurrent use.
 type HostLimiter struct {
-	Delay time.Duration
+	Delay   time.Duration
+	PerHost int // requests in flight to one host; 0: 1
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlot
 }
 
 type hostSlot struct {
-	turn chan struct{} // holds a token while a request is in flight
-	last time.Time     // when the last request to the host ended
+	turn chan struct{} // holds a token per request in flight
+	last time.Time     // when the last request to the host ended; under HostLimiter.mu
 }
 
 func (h *HostLimiter) slot(host string) *hostSlot {
@@ -33,7 +35,7 @@ func (h *HostLimiter) slot(host string) *hostSlot {
 	}
 	s, ok := h.hosts[host]
 	if !ok {
-		s = &hostSlot{turn: make(chan struct{}, 1)}
+		s = &hostSlot{turn: make(chan struct{}, max(h.PerHost, 1))}
 		h.hosts[host] = s
 	}
 	return s
@@ -48,7 +50,10 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if wait := time.Until(s.last.Add(h.Delay)); wait > 0 {
+	h.mu.Lock()
+	last := s.last
+	h.mu.Unlock()
+	if wait := time.Until(last.Add(h.Delay)); h.Delay > 0 && wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -61,7 +66,9 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			h.mu.Lock()
 			s.last = time.Now()
+			h.mu.Unlock()
 			<-s.turn
 		})
 	}, nil
