@@ -188,3 +188,53 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "store %s: %d msgs, %s\n", n, r.Stores[n].Msgs, mib(int64(r.Stores[n].Bytes)))
 	}
 }
+
+// Window is one stretch of a run: CPU per poll in it, and the
+// least-squares growth of resident memory and live heap per 10,000 items
+// over its samples.
+type Window struct {
+	From, To   float64 // seconds since the daemon started
+	CPUPerPoll float64 // seconds
+	RSSPer10k  float64 // MiB
+	HeapPer10k float64 // MiB
+	RSS        int64   // at its end
+}
+
+// Windows cuts the run's samples into windows of width seconds, the
+// last one cut short is left out: how the figures move as a run grows.
+func (r *Report) Windows(width float64) []Window {
+	var out []Window
+	if width <= 0 || len(r.Samples) < 2 {
+		return nil
+	}
+	end := r.Samples[len(r.Samples)-1].At
+	for from := 0.0; from+width <= end+1; from += width {
+		var ws []Sample
+		for _, s := range r.Samples {
+			if s.At >= from && s.At <= from+width {
+				ws = append(ws, s)
+			}
+		}
+		if len(ws) < 3 {
+			continue
+		}
+		a, b := ws[0], ws[len(ws)-1]
+		w := Window{From: from, To: from + width, RSS: b.RSS,
+			RSSPer10k:  slope(ws, func(s Sample) float64 { return float64(s.RSS) }) * 1e4 / (1 << 20),
+			HeapPer10k: slope(ws, func(s Sample) float64 { return float64(s.HeapLive) }) * 1e4 / (1 << 20)}
+		if polls := b.Server.Requests - a.Server.Requests; polls > 0 {
+			w.CPUPerPoll = (b.CPU - a.CPU) / float64(polls)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// PrintWindows writes Windows(width) for people.
+func (r *Report) PrintWindows(w io.Writer, width float64) {
+	fmt.Fprintf(w, "windows of %.0fs: cpu per poll, resident and live heap growth per 10,000 items, resident at the end\n", width)
+	for _, x := range r.Windows(width) {
+		fmt.Fprintf(w, "  %5.0f-%5.0f s  %7.3f ms  %+7.2f MiB  %+7.2f MiB  %7.1f MiB\n",
+			x.From, x.To, 1e3*x.CPUPerPoll, x.RSSPer10k, x.HeapPer10k, float64(x.RSS)/(1<<20))
+	}
+}

@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: qwscale run|serve [flags] (-h for flags)")
+		fmt.Fprintln(stderr, "usage: qwscale run|serve|windows [flags] (-h for flags)")
 		return 2
 	}
 	var err error
@@ -50,8 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runCmd(ctx, args[1:], stdout, stderr, logger)
 	case "serve":
 		err = serveCmd(ctx, args[1:], stdout, stderr)
+	case "windows":
+		err = windowsCmd(args[1:], stdout, stderr)
 	default:
-		err = fmt.Errorf("unknown command %q: want run or serve", args[0])
+		err = fmt.Errorf("unknown command %q: want run, serve or windows", args[0])
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
@@ -153,6 +155,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	memBase := fs.String("membase", "", "write a heap profile at the end of the warm-up to this file (compare with -memprofile: go tool pprof -base)")
 	memRate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate for the heap profiles (1: every allocation, exact but slow; 0: Go's default, one sample per 512 KiB)")
 	jsonOut := fs.String("json", "", "also write the report, samples included, as JSON to this file")
+	window := fs.Duration("window", 0, "also report CPU per poll and memory growth in windows of this length (0: none)")
 	anchorTime := fs.Duration("anchor", 3*time.Second, "time spent measuring the anchor (gofeed parse)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -223,6 +226,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer, logger
 	}
 	r.Mode = ff.mode
 	r.Print(stdout)
+	if *window > 0 {
+		r.PrintWindows(stdout, window.Seconds())
+	}
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(r, "", "  ")
 		if err != nil {
@@ -279,4 +285,28 @@ func startServer(ctx context.Context, ff feedFlags, feeds, hosts int, interval t
 		return "", nil, fmt.Errorf("feed server said %q", line)
 	}
 	return url, stopServer, nil
+}
+
+// windowsCmd reads the JSON report of an earlier run and prints its
+// windows.
+func windowsCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("qwscale windows", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	window := fs.Duration("window", 2*time.Minute, "window length")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: qwscale windows [-window 2m] REPORT.json")
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("read report: %w", err)
+	}
+	var r scale.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("read report %s: %w", fs.Arg(0), err)
+	}
+	r.PrintWindows(stdout, window.Seconds())
+	return nil
 }
