@@ -36,7 +36,7 @@ const (
 	DefaultSendTimeout      = 15 * time.Second
 	DefaultHostDelay        = 500 * time.Millisecond
 	DefaultFailureThreshold = 3
-	DefaultFeedConnections  = 4
+	DefaultFeedConnections  = 16
 	MaxFeedConnections      = 64
 )
 
