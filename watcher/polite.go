@@ -41,6 +41,17 @@ func (h *HostLimiter) slot(host string) *hostSlot {
 	return s
 }
 
+// wait is how long a request to s must still wait after the last one
+// ended (none without a Delay: feeds keep no time).
+func (h *HostLimiter) wait(s *hostSlot) time.Duration {
+	if h.Delay <= 0 {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return time.Until(s.last.Add(h.Delay))
+}
+
 // Acquire waits for host's turn and returns the function that ends it.
 func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(), err error) {
 	host = strings.ToLower(host)
@@ -50,10 +61,7 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	h.mu.Lock()
-	last := s.last
-	h.mu.Unlock()
-	if wait := time.Until(last.Add(h.Delay)); h.Delay > 0 && wait > 0 {
+	if wait := h.wait(s); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -66,9 +74,11 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			h.mu.Lock()
-			s.last = time.Now()
-			h.mu.Unlock()
+			if h.Delay > 0 {
+				h.mu.Lock()
+				s.last = time.Now()
+				h.mu.Unlock()
+			}
 			<-s.turn
 		})
 	}, nil

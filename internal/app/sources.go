@@ -22,6 +22,18 @@ func WatcherSource(s config.Source) watcher.Source {
 	return ws
 }
 
+// FeedFetcher is the fetcher feeds share, from watch: its own client
+// (watch.feed_connections per host, connections kept), body cap, user
+// agent ("" for the default) and the longest source timeout.
+func FeedFetcher(cfg *config.Config, userAgent string) *watcher.Fetcher {
+	return &watcher.Fetcher{
+		Client:    watcher.NewFeedClient(cfg.Watch.FeedConnections),
+		UserAgent: userAgent,
+		MaxBytes:  cfg.Watch.MaxBytes,
+		Timeout:   cfg.MaxFetchTimeout(),
+	}
+}
+
 // SourceFetcher is the fetcher of source s. Feeds share one; a list-page
 // source gets its own: its own cookies (some sites answer 403 once and set
 // one), requests polite per host (limiter, shared by all sources), links

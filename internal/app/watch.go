@@ -40,12 +40,7 @@ func (a *App) watchParts(ctx context.Context, conn *bus.Conn) (*watchParts, erro
 	}
 	return &watchParts{
 		store: store, pub: watcher.NewPublisher(conn.JS), loc: loc, owner: owner, started: time.Now(),
-		feeds: &watcher.Fetcher{
-			Client:    watcher.NewFeedClient(a.cfg.Watch.FeedConnections),
-			UserAgent: a.userAgent(),
-			MaxBytes:  a.cfg.Watch.MaxBytes,
-			Timeout:   a.cfg.MaxFetchTimeout(),
-		},
+		feeds:   FeedFetcher(a.cfg, a.userAgent()),
 		limiter: HostLimiter(a.cfg),
 	}, nil
 }

@@ -48,7 +48,7 @@ func cmdCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("watch.timezone: %w", err)
 	}
-	feeds := &watcher.Fetcher{Client: watcher.NewFeedClient(cfg.Watch.FeedConnections), MaxBytes: cfg.Watch.MaxBytes, UserAgent: cfg.Watch.UserAgent, Timeout: cfg.MaxFetchTimeout()}
+	feeds := app.FeedFetcher(cfg, cfg.Watch.UserAgent)
 	limiter := app.HostLimiter(cfg)
 	var failed int
 	for _, s := range sources {

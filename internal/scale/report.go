@@ -118,12 +118,18 @@ func (r *Report) summarise() {
 	if r.Anchor.CPU > 0 {
 		r.ParseRatio = r.CPUPerPoll / r.Anchor.CPU
 	}
-	r.RSSPer10k = slope(steady, func(s Sample) float64 { return float64(s.RSS) }) * 1e4 / (1 << 20)
-	r.HeapPer10k = slope(steady, func(s Sample) float64 { return float64(s.HeapLive) }) * 1e4 / (1 << 20)
-	r.FreePer10k = slope(steady, func(s Sample) float64 { return float64(s.HeapFree) }) * 1e4 / (1 << 20)
+	r.RSSPer10k = mibPer10k(steady, func(s Sample) int64 { return s.RSS })
+	r.HeapPer10k = mibPer10k(steady, func(s Sample) int64 { return s.HeapLive })
+	r.FreePer10k = mibPer10k(steady, func(s Sample) int64 { return s.HeapFree })
 	if d := last.At - first.At; d > 0 {
 		r.ServerCPUPct = 100 * (last.Server.CPUSeconds - first.Server.CPUSeconds) / d
 	}
+}
+
+// mibPer10k is the growth of bytes per 10,000 items over the samples, in
+// MiB (slope's).
+func mibPer10k(ss []Sample, bytes func(Sample) int64) float64 {
+	return slope(ss, func(s Sample) float64 { return float64(bytes(s)) }) * 1e4 / (1 << 20)
 }
 
 // slope is the least-squares slope of y over the samples' items (0 when
@@ -203,10 +209,10 @@ type Window struct {
 // Windows cuts the run's samples into windows of width seconds, the
 // last one cut short is left out: how the figures move as a run grows.
 func (r *Report) Windows(width float64) []Window {
-	var out []Window
 	if width <= 0 || len(r.Samples) < 2 {
 		return nil
 	}
+	var out []Window
 	end := r.Samples[len(r.Samples)-1].At
 	for from := 0.0; from+width <= end+1; from += width {
 		var ws []Sample
@@ -220,8 +226,8 @@ func (r *Report) Windows(width float64) []Window {
 		}
 		a, b := ws[0], ws[len(ws)-1]
 		w := Window{From: from, To: from + width, RSS: b.RSS,
-			RSSPer10k:  slope(ws, func(s Sample) float64 { return float64(s.RSS) }) * 1e4 / (1 << 20),
-			HeapPer10k: slope(ws, func(s Sample) float64 { return float64(s.HeapLive) }) * 1e4 / (1 << 20)}
+			RSSPer10k:  mibPer10k(ws, func(s Sample) int64 { return s.RSS }),
+			HeapPer10k: mibPer10k(ws, func(s Sample) int64 { return s.HeapLive })}
 		if polls := b.Server.Requests - a.Server.Requests; polls > 0 {
 			w.CPUPerPoll = (b.CPU - a.CPU) / float64(polls)
 		}
