@@ -73,15 +73,18 @@ func TestFindForgetsWhatIsGone(t *testing.T) {
 // TestCorrectedReadsTheBucket: a correction is looked up by its title's
 // text, which the index does not keep; the records are read from the
 // bucket, and the most recent one it names, other than itself and within
-// the window, is chosen.
+// the window, is chosen. A record older than the window is not named even
+// when nothing else is.
 func TestCorrectedReadsTheBucket(t *testing.T) {
 	conn, r := openIndex(t)
 	now := time.Now()
 	title := "山东省市场监督管理局关于2026年第5期食品安全监督抽检信息的通告"
+	const expiredTitle = "淄博市市场监督管理局关于2025年第9期食品安全监督抽检信息的通告"
 	for _, rec := range []*Record{
 		{ID: "older", Detected: now.Add(-2 * time.Hour), Print: repost.Of(title, "")},
 		{ID: "newer", Detected: now.Add(-time.Hour), Print: repost.Of(title, "")},
 		{ID: "expired", Detected: now.Add(-bus.RepostWindow - time.Minute), Print: repost.Of(title, "")},
+		{ID: "expired alone", Detected: now.Add(-bus.RepostWindow - time.Minute), Print: repost.Of(expiredTitle, "")},
 		{ID: "self", Detected: now, Print: repost.Of(title, "")},
 		{ID: "other", Detected: now, Print: repost.Of("青岛市计量器具强制检定工作安排的通知", "")},
 	} {
@@ -96,6 +99,10 @@ func TestCorrectedReadsTheBucket(t *testing.T) {
 	if got, err := r.corrected(t.Context(), rest, repost.Of("关于更正"+title, ""), "self", now); err != nil || got != "newer" {
 		t.Errorf("corrected = %q, %v; want newer", got, err)
 	}
+	rest, _ = repost.Corrects("关于更正" + expiredTitle)
+	if got, err := r.corrected(t.Context(), rest, repost.Of("关于更正"+expiredTitle, ""), "self", now); err != nil || got != "" {
+		t.Errorf("corrected naming only an expired record = %q, %v; want none", got, err)
+	}
 	rest, _ = repost.Corrects("关于撤销济南市电梯维保单位名单的公告")
 	if got, err := r.corrected(t.Context(), rest, repost.Of("关于撤销济南市电梯维保单位名单的公告", ""), "self", now); err != nil || got != "" {
 		t.Errorf("corrected naming nothing recorded = %q, %v; want none", got, err)
@@ -106,21 +113,24 @@ func TestCorrectedReadsTheBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	for {
+	waitFor(t, "the scan's consumer to go (only the follow's stays)", func() bool {
 		names := 0
-		for range stream.ConsumerNames(wctx).Name() {
+		for range stream.ConsumerNames(t.Context()).Name() {
 			names++
 		}
-		if names == 1 {
-			break
+		return names == 1
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
-		select {
-		case <-wctx.Done():
-			t.Fatalf("%d consumers on the alerts stream after the scan, want the follow's only", names)
-		case <-time.After(10 * time.Millisecond):
-		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -181,7 +191,9 @@ func reopenIndex(t *testing.T, conn *bus.Conn) *recent {
 
 // routerOn is a router on conn with index r, for calling route directly.
 func routerOn(conn *bus.Conn, r *recent) *Router {
-	return &Router{js: conn.JS, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: nopMetrics{}, now: time.Now, recent: r}
+	s := New(conn.JS, slog.New(slog.NewTextHandler(io.Discard, nil)), nopMetrics{})
+	s.recent = r
+	return s
 }
 
 // TestIndexKeptInTheStream: an alert's print travels with it on the alerts
@@ -245,13 +257,7 @@ func TestIndexKeptInTheStream(t *testing.T) {
 	if err := s.route(ctx, it2); err != nil {
 		t.Fatal(err)
 	}
-	for !r2.alerted(it2.ID, time.Now()) { // r2 learns of it from the stream
-		select {
-		case <-ctx.Done():
-			t.Fatal("the other index never learned of the alert")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitFor(t, "the other index to learn of the alert from the stream", func() bool { return r2.alerted(it2.ID, time.Now()) })
 }
 
 // TestUpdatesAreNeverFirst: updates and corrections are indexed (so that
@@ -323,7 +329,9 @@ func TestFindPassesOverUnreadable(t *testing.T) {
 }
 
 // TestFollowCatchesUpOverRemoved: alerts removed from the stream before
-// the index loads are not waited for.
+// the index loads are not waited for (the stream's position still counts
+// them, which the follow once compared with). Alerts removed while the
+// follow reads are judged by caughtUp: TestCaughtUp.
 func TestFollowCatchesUpOverRemoved(t *testing.T) {
 	conn := natstest.Start(t, "")
 	ctx := t.Context()
