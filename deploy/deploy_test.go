@@ -12,7 +12,9 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -605,6 +607,15 @@ type container struct {
 	LivenessProbe  *probe        `yaml:"livenessProbe"`
 	ReadinessProbe *probe        `yaml:"readinessProbe"`
 	VolumeMounts   []volumeMount `yaml:"volumeMounts"`
+	Env            []envVar      `yaml:"env"`
+	Resources      struct {
+		Limits map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+}
+
+type envVar struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
 }
 
 type volumeMount struct {
@@ -728,6 +739,7 @@ func TestKubernetes(t *testing.T) {
 			httpPort := checkHTTP(t, where, cfg)
 			checkProbe(t, where+" livenessProbe", c.LivenessProbe, "/healthz", c, httpPort)
 			checkProbe(t, where+" readinessProbe", c.ReadinessProbe, "/readyz", c, httpPort)
+			checkMemoryLimit(t, where, c)
 			for key, f := range files {
 				checkK8sSecretFile(t, where, key, f, pod, c, secretKeys)
 			}
@@ -754,6 +766,50 @@ func TestKubernetes(t *testing.T) {
 	if embedded != 1 || cluster != 1 {
 		t.Errorf("want one embedded StatefulSet and one cluster Deployment, got %d and %d", embedded, cluster)
 	}
+}
+
+// checkMemoryLimit: a container with a memory limit tells the Go runtime
+// (GOMEMLIMIT) to collect harder as it nears it, below the limit, so that
+// the heap's headroom (up to twice the live heap) does not get the pod
+// killed while what it holds would fit.
+func checkMemoryLimit(t *testing.T, where string, c container) {
+	t.Helper()
+	limit, ok := c.Resources.Limits["memory"]
+	if !ok {
+		return
+	}
+	podBytes, err := byteSize(limit, map[string]int64{"Mi": 1 << 20, "Gi": 1 << 30})
+	if err != nil {
+		t.Errorf("%s: resources.limits.memory: %v", where, err)
+		return
+	}
+	i := slices.IndexFunc(c.Env, func(e envVar) bool { return e.Name == "GOMEMLIMIT" })
+	if i < 0 {
+		t.Errorf("%s: a memory limit of %s and no GOMEMLIMIT", where, limit)
+		return
+	}
+	goBytes, err := byteSize(c.Env[i].Value, map[string]int64{"MiB": 1 << 20, "GiB": 1 << 30})
+	if err != nil {
+		t.Errorf("%s: GOMEMLIMIT: %v", where, err)
+		return
+	}
+	if goBytes < podBytes/2 || goBytes > podBytes*95/100 {
+		t.Errorf("%s: GOMEMLIMIT %s is not between 50%% and 95%% of the pod's limit %s", where, c.Env[i].Value, limit)
+	}
+}
+
+// byteSize parses a whole number with one of the given unit suffixes.
+func byteSize(s string, units map[string]int64) (int64, error) {
+	for suffix, unit := range units {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil || v <= 0 {
+				return 0, fmt.Errorf("%q is not a positive whole number of %s", s, suffix)
+			}
+			return v * unit, nil
+		}
+	}
+	return 0, fmt.Errorf("%q has none of the units %v", s, slices.Sorted(maps.Keys(units)))
 }
 
 // k8sConfig finds the container's --config file in a ConfigMap volume and
