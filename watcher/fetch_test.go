@@ -349,3 +349,36 @@ func TestFeedClientBoundsConnectionsPerHost(t *testing.T) {
 		t.Errorf("%d rounds of %d polls opened %d connections, %d requests at once; want at most %d of each", rounds, polls, opened, most, perHost)
 	}
 }
+
+// TestFeedClientSaysWhenNoTurn: a poll that times out waiting for its turn
+// at a busy host says so, instead of reading as the site being slow.
+func TestFeedClientSaysWhenNoTurn(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		conditional(`"v1"`, "")(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f := &Fetcher{Client: NewFeedClient(1)}
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.Fetch(t.Context(), srv.URL, Validators{})
+		first <- err
+	}()
+	<-arrived // the host's one turn is taken
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := f.Fetch(ctx, srv.URL+"/other", Validators{})
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "no turn at 127.0.0.1: 1 requests in flight, the most allowed") || !errors.Is(err, context.Canceled) {
+		t.Errorf("a poll with no turn: %v; want it to say it got no turn at the host, wrapping the context's error", err)
+	}
+	if got, want := Reason(err), "no turn at 127.0.0.1 in time: 1 requests in flight, the most allowed"; got != want {
+		t.Errorf("its reason: %q; want %q", got, want)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("the poll holding the turn: %v", err)
+	}
+}

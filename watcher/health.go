@@ -191,13 +191,15 @@ func (p *Poller) event(st SourceState, prev string) *alert.Health {
 	}
 }
 
-// Reason says what went wrong in a few words: "HTTP 412", "timeout",
+// Reason says what went wrong in a few words: "HTTP 412", "timeout", "no
+// turn at www.example.gov.cn in time: …" (the poll never left),
 // `select.item "li" matched nothing`, else the innermost error.
 func Reason(err error) string {
 	var he *HTTPError
 	var le *listpage.LayoutError
 	var ce *ChallengeError
 	var re *RefusedError
+	var nt *NoTurnError
 	switch {
 	case errors.As(err, &he):
 		return fmt.Sprintf("HTTP %d", he.Status)
@@ -207,6 +209,8 @@ func Reason(err error) string {
 		return fmt.Sprintf("%s %q %s", le.Key, le.Selector, le.Problem)
 	case errors.As(err, &re):
 		return re.Error()
+	case errors.As(err, &nt):
+		return "no turn at " + nt.Host + " in time: " + nt.Why
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	}

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -59,7 +60,7 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, &NoTurnError{Host: host, Why: fmt.Sprintf("%d requests in flight, the most allowed", cap(s.turn)), Err: ctx.Err()}
 	}
 	if wait := h.wait(s); wait > 0 {
 		t := time.NewTimer(wait)
@@ -68,7 +69,7 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 		case <-ctx.Done():
 			t.Stop()
 			<-s.turn
-			return nil, ctx.Err()
+			return nil, &NoTurnError{Host: host, Why: fmt.Sprintf("waiting %v after the last request to it", h.Delay), Err: ctx.Err()}
 		}
 	}
 	var once sync.Once
@@ -83,6 +84,21 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 		})
 	}, nil
 }
+
+// NoTurnError is a request that ended while waiting for its turn at a
+// host: it never reached the site, so it must not read as the site being
+// slow (a bare deadline would).
+type NoTurnError struct {
+	Host string
+	Why  string // what it waited for
+	Err  error  // the context's error
+}
+
+func (e *NoTurnError) Error() string {
+	return fmt.Sprintf("no turn at %s: %s: %v", e.Host, e.Why, e.Err)
+}
+
+func (e *NoTurnError) Unwrap() error { return e.Err }
 
 // politeTransport takes the host's turn for each request (redirects
 // included) and gives it back when the body is closed.
