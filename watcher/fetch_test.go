@@ -372,10 +372,10 @@ func TestFeedClientSaysWhenNoTurn(t *testing.T) {
 	cancel()
 	_, err := f.Fetch(ctx, srv.URL+"/other", Validators{})
 	close(release)
-	if err == nil || !strings.Contains(err.Error(), "no turn at 127.0.0.1: 1 requests in flight, the most allowed") || !errors.Is(err, context.Canceled) {
+	if err == nil || !strings.Contains(err.Error(), "no turn at 127.0.0.1: requests in flight at the limit (1)") || !errors.Is(err, context.Canceled) {
 		t.Errorf("a poll with no turn: %v; want it to say it got no turn at the host, wrapping the context's error", err)
 	}
-	if got, want := Reason(err), "no turn at 127.0.0.1 in time: 1 requests in flight, the most allowed"; got != want {
+	if got, want := Reason(err), "no turn at 127.0.0.1 in time: requests in flight at the limit (1)"; got != want {
 		t.Errorf("its reason: %q; want %q", got, want)
 	}
 	if err := <-first; err != nil {

@@ -60,7 +60,7 @@ func (h *HostLimiter) Acquire(ctx context.Context, host string) (release func(),
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &NoTurnError{Host: host, Why: fmt.Sprintf("%d requests in flight, the most allowed", cap(s.turn)), Err: ctx.Err()}
+		return nil, &NoTurnError{Host: host, Why: fmt.Sprintf("requests in flight at the limit (%d)", cap(s.turn)), Err: ctx.Err()}
 	}
 	if wait := h.wait(s); wait > 0 {
 		t := time.NewTimer(wait)
