@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +34,7 @@ func TestIndex(t *testing.T) {
 	r.addRecordLocked(&Record{ID: "b", Detected: now.Add(time.Minute), Print: repost.Of("第6期抽检信息", "")})
 	old := now.Add(-bus.RepostWindow - time.Hour)
 	r.addRecordLocked(&Record{ID: "c", Detected: old, Print: repost.Of("第7期抽检信息", "")})
-	group := func(title string) []entry { return r.byNumbers[repost.Of(title, "").Key().Numbers] }
+	group := func(title string) []entry { return r.groupLocked(repost.Of(title, "").Key().Numbers) }
 	if len(r.byKey) != 3 || len(group(title)) != 1 {
 		t.Fatalf("index: %d entries, %d under the first's numbers; want 3 and 1", len(r.byKey), len(group(title)))
 	}
@@ -398,4 +401,110 @@ func TestCaughtUp(t *testing.T) {
 			t.Errorf("%s: caughtUp = %v, want %v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// TestIndexAgainstModel runs random additions, removals, forgets and sweeps
+// on the index and on a plain model of it (a map by key, and each group a
+// slice in the order indexed), and compares them after every step: the
+// slots, their group chains and the free list must say what the model says.
+func TestIndexAgainstModel(t *testing.T) {
+	type model struct {
+		byKey  map[recordKey]entry
+		groups map[uint64][]entry
+	}
+	m := model{byKey: map[recordKey]entry{}, groups: map[uint64][]entry{}}
+	mRemove := func(k recordKey) {
+		e, ok := m.byKey[k]
+		if !ok {
+			return
+		}
+		delete(m.byKey, k)
+		g := slices.DeleteFunc(m.groups[e.print.Numbers], func(x entry) bool { return x.key == k })
+		if len(g) == 0 {
+			delete(m.groups, e.print.Numbers)
+		} else {
+			m.groups[e.print.Numbers] = g
+		}
+	}
+	r := newRecent(nil, nil, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for step := range 20000 {
+		k := keyOf(fmt.Sprint(rng.IntN(60)))
+		switch op := rng.IntN(10); {
+		case op < 6:
+			e := entry{key: k, print: repost.Key{Numbers: uint64(rng.IntN(8)), Title: uint64(rng.IntN(3))},
+				detected: base.Add(time.Duration(rng.IntN(20)) * 24 * time.Hour).UnixNano(), seq: uint64(rng.IntN(3))}
+			r.addLocked(e)
+			if old, ok := m.byKey[k]; ok && e.seq != 0 && (old.seq == 0 || old.seq == e.seq) {
+				break
+			}
+			mRemove(k)
+			m.byKey[k] = e
+			m.groups[e.print.Numbers] = append(m.groups[e.print.Numbers], e)
+		case op < 8:
+			r.removeLocked(k)
+			mRemove(k)
+		case op < 9:
+			e, ok := m.byKey[k]
+			if !ok || rng.IntN(2) == 0 {
+				e = entry{key: k, seq: 7} // not what is indexed: forgotten only if unchanged
+			}
+			r.forget(e)
+			if cur, ok := m.byKey[k]; ok && cur.seq == e.seq && cur.detected == e.detected {
+				mRemove(k)
+			}
+		default:
+			now := base.Add(time.Duration(rng.IntN(30)) * 24 * time.Hour)
+			r.swept = time.Time{}
+			r.sweepLocked(now)
+			for k, e := range m.byKey {
+				if expired(e.detected, now) {
+					mRemove(k)
+				}
+			}
+		}
+		if len(r.byKey) != len(m.byKey) || len(r.byNumbers) != len(m.groups) {
+			t.Fatalf("step %d: %d entries in %d groups; the model has %d in %d", step, len(r.byKey), len(r.byNumbers), len(m.byKey), len(m.groups))
+		}
+		for nk, want := range m.groups {
+			if got := r.groupLocked(nk); !slices.Equal(got, want) {
+				t.Fatalf("step %d: group %d is %v; the model's is %v", step, nk, got, want)
+			}
+		}
+		free := 0
+		for i := r.free; i >= 0; i = r.at(i).next {
+			free++
+		}
+		if free+len(r.byKey) != int(r.used) {
+			t.Fatalf("step %d: %d slots, %d in use and %d free", step, r.used, len(r.byKey), free)
+		}
+	}
+	if r.used > 60 {
+		t.Errorf("%d slots for at most 60 keys: freed slots are not reused", r.used)
+	}
+}
+
+// BenchmarkIndexBytesPerAlert reports the live heap an indexed alert takes
+// (each alert with numbers of its own, as the scale harness's notices),
+// and the time to index one.
+func BenchmarkIndexBytesPerAlert(b *testing.B) {
+	const n = 100_000
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var perAlert float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r := newRecent(nil, nil, nil)
+		for i := range n {
+			r.addLocked(entry{key: keyOf(fmt.Sprint(i)), print: repost.Key{Numbers: uint64(i), Title: 1}, detected: base.UnixNano(), seq: uint64(i + 1)})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perAlert = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(r)
+	}
+	b.ReportMetric(perAlert, "B/alert")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/add")
 }

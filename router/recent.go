@@ -43,8 +43,13 @@ func RecordKey(alertID string) string { return keyOf(alertID).String() }
 // keeps every key's subject in memory for the bucket's TTL.
 //
 // Memory holds only what recognising a repost needs, in fixed size (the
-// record's key, its print's repost.Key, when, and where to read it): about
-// 115-190 bytes per alert in heap profiles, the maps' slack included. A candidate is read whole and confirmed. Entries
+// record's key, its print's repost.Key, when, and where to read it), in
+// slots of chunks that hold no pointers: about 125 bytes per alert, the
+// maps' slack included (BenchmarkIndexBytesPerAlert; 180 bytes and an
+// object per alert for the garbage collector to mark when each group was a
+// slice of its own). Chunks are not given back: freed slots are reused, so
+// the index keeps the size of the largest window it held. A candidate is
+// read whole and confirmed. Entries
 // are grouped by the numbers of their titles, which two prints of one
 // notice share (see repost.Same), so that a lookup reads the few entries
 // it could match, not the window. Updates and corrections are indexed so
@@ -55,9 +60,27 @@ type recent struct {
 	alerts jetstream.Stream   // the alerts, read by sequence
 
 	mu        sync.Mutex
-	byKey     map[recordKey]where
-	byNumbers map[uint64][]entry // numbers hash -> entries
-	swept     time.Time          // when expired entries were last dropped
+	chunks    [][]slot            // the slots, chunkSlots to a chunk
+	used      int32               // slots handed out so far (in use or free)
+	free      int32               // first free slot; none: -1
+	byKey     map[recordKey]int32 // record key -> slot
+	byNumbers map[uint64]int32    // numbers hash -> the group's newest slot
+	swept     time.Time           // when expired entries were last dropped
+}
+
+// chunkSlots is the size of a chunk of slots: the index grows a chunk at a
+// time, never copying what it holds.
+const chunkSlots = 4096
+
+// at is slot i.
+func (r *recent) at(i int32) *slot { return &r.chunks[i/chunkSlots][i%chunkSlots] }
+
+// slot holds an entry, chained to the next (older) of its group, or to the
+// next free slot. Nothing in the index holds a pointer, so the garbage
+// collector neither traces it nor counts an object per alert.
+type slot struct {
+	entry
+	next int32 // none: -1
 }
 
 // recordKey is RecordKey's hash in fixed size.
@@ -90,14 +113,6 @@ type entry struct {
 	seq      uint64     // the alert on the alerts stream; 0: its record in the bucket
 }
 
-// where is what byKey says of an entry: its group, when, and where it is
-// read.
-type where struct {
-	numbers  uint64
-	detected int64
-	seq      uint64
-}
-
 func expired(detected int64, now time.Time) bool {
 	return now.UnixNano()-detected > int64(bus.RepostWindow)
 }
@@ -107,7 +122,7 @@ func expired(detected int64, now time.Time) bool {
 const sweepEvery = time.Minute
 
 func newRecent(js jetstream.JetStream, kv jetstream.KeyValue, alerts jetstream.Stream) *recent {
-	return &recent{js: js, kv: kv, alerts: alerts, byKey: map[recordKey]where{}, byNumbers: map[uint64][]entry{}}
+	return &recent{js: js, kv: kv, alerts: alerts, free: -1, byKey: map[recordKey]int32{}, byNumbers: map[uint64]int32{}}
 }
 
 // addRecordLocked indexes a record of the bucket.
@@ -130,23 +145,54 @@ func (r *recent) addAlertLocked(a indexed) {
 // and an alert is not indexed again when its copy on the stream comes
 // back.
 func (r *recent) addLocked(e entry) {
-	if old, ok := r.byKey[e.key]; ok {
-		if e.seq != 0 && (old.seq == 0 || old.seq == e.seq) {
+	if i, ok := r.byKey[e.key]; ok {
+		if old := r.at(i).seq; e.seq != 0 && (old == 0 || old == e.seq) {
 			return
 		}
 		r.removeLocked(e.key)
 	}
-	r.byKey[e.key] = where{numbers: e.print.Numbers, detected: e.detected, seq: e.seq}
-	r.byNumbers[e.print.Numbers] = append(r.byNumbers[e.print.Numbers], e)
+	next, ok := r.byNumbers[e.print.Numbers]
+	if !ok {
+		next = -1
+	}
+	i := r.free
+	if i >= 0 {
+		r.free = r.at(i).next
+	} else {
+		if r.used%chunkSlots == 0 {
+			r.chunks = append(r.chunks, make([]slot, chunkSlots))
+		}
+		i = r.used
+		r.used++
+	}
+	*r.at(i) = slot{entry: e, next: next}
+	r.byKey[e.key] = i
+	r.byNumbers[e.print.Numbers] = i
 }
 
 func (r *recent) removeLocked(k recordKey) {
-	w, ok := r.byKey[k]
+	i, ok := r.byKey[k]
 	if !ok {
 		return
 	}
 	delete(r.byKey, k)
-	r.setGroupLocked(w.numbers, slices.DeleteFunc(r.byNumbers[w.numbers], func(e entry) bool { return e.key == k }))
+	nk := r.at(i).print.Numbers
+	if head := r.byNumbers[nk]; head == i {
+		if n := r.at(i).next; n >= 0 {
+			r.byNumbers[nk] = n
+		} else {
+			delete(r.byNumbers, nk)
+		}
+	} else {
+		for j := head; j >= 0; j = r.at(j).next {
+			if r.at(j).next == i {
+				r.at(j).next = r.at(i).next
+				break
+			}
+		}
+	}
+	*r.at(i) = slot{next: r.free}
+	r.free = i
 }
 
 // forget removes e, found gone from its store, unless its alert has been
@@ -154,17 +200,24 @@ func (r *recent) removeLocked(k recordKey) {
 func (r *recent) forget(e entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if w, ok := r.byKey[e.key]; ok && w.seq == e.seq && w.detected == e.detected {
+	if i, ok := r.byKey[e.key]; ok && r.at(i).seq == e.seq && r.at(i).detected == e.detected {
 		r.removeLocked(e.key)
 	}
 }
 
-func (r *recent) setGroupLocked(nk uint64, list []entry) {
-	if len(list) == 0 {
-		delete(r.byNumbers, nk)
-	} else {
-		r.byNumbers[nk] = list
+// groupLocked is the entries indexed under the numbers hash nk, in the
+// order they were indexed.
+func (r *recent) groupLocked(nk uint64) []entry {
+	i, ok := r.byNumbers[nk]
+	if !ok {
+		return nil
 	}
+	var out []entry
+	for ; i >= 0; i = r.at(i).next {
+		out = append(out, r.at(i).entry)
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // sweepLocked drops the entries older than bus.RepostWindow, at most once
@@ -174,14 +227,10 @@ func (r *recent) sweepLocked(now time.Time) {
 		return
 	}
 	r.swept = now
-	for nk, list := range r.byNumbers {
-		r.setGroupLocked(nk, slices.DeleteFunc(list, func(e entry) bool {
-			if expired(e.detected, now) {
-				delete(r.byKey, e.key)
-				return true
-			}
-			return false
-		}))
+	for k, i := range r.byKey {
+		if expired(r.at(i).detected, now) {
+			r.removeLocked(k)
+		}
 	}
 }
 
@@ -189,8 +238,8 @@ func (r *recent) sweepLocked(now time.Time) {
 func (r *recent) alerted(id string, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	w, ok := r.byKey[keyOf(id)]
-	return ok && !expired(w.detected, now)
+	i, ok := r.byKey[keyOf(id)]
+	return ok && !expired(r.at(i).detected, now)
 }
 
 // added indexes an alert the router published (its copy on the stream
@@ -209,11 +258,13 @@ func (r *recent) candidates(pk repost.Key, self recordKey, same bool, now time.T
 	defer r.mu.Unlock()
 	r.sweepLocked(now)
 	var found []entry
-	for _, e := range r.byNumbers[pk.Numbers] {
-		if e.key != self && e.print.Title != 0 && !expired(e.detected, now) && (!same || repost.SameKey(e.print, pk)) {
+	i, ok := r.byNumbers[pk.Numbers]
+	for ; ok && i >= 0; i = r.at(i).next {
+		if e := r.at(i).entry; e.key != self && e.print.Title != 0 && !expired(e.detected, now) && (!same || repost.SameKey(e.print, pk)) {
 			found = append(found, e)
 		}
 	}
+	slices.Reverse(found) // the order indexed, for the ties of the stable sort
 	slices.SortStableFunc(found, func(a, b entry) int { return cmp.Compare(b.detected, a.detected) })
 	return found
 }
