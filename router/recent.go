@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -49,10 +50,9 @@ func RecordKey(alertID string) string { return keyOf(alertID).String() }
 // object per alert for the garbage collector to mark when each group was a
 // slice of its own). Chunks are not given back: freed slots are reused, so
 // the index keeps the size of the largest window it held. A candidate is
-// read whole and confirmed. Entries
-// are grouped by the numbers of their titles, which two prints of one
-// notice share (see repost.Same), so that a lookup reads the few entries
-// it could match, not the window. Updates and corrections are indexed so
+// read whole and confirmed. Entries are grouped by the numbers of their
+// titles, which two prints of one notice share (see repost.Same), so that
+// a lookup reads the few entries it could match, not the window. Updates and corrections are indexed so
 // that they are known as alerted, but are never the first of a notice.
 type recent struct {
 	js     jetstream.JetStream
@@ -60,8 +60,7 @@ type recent struct {
 	alerts jetstream.Stream   // the alerts, read by sequence
 
 	mu        sync.Mutex
-	chunks    [][]slot            // the slots, chunkSlots to a chunk
-	used      int32               // slots handed out so far (in use or free)
+	chunks    [][]slot            // the slots handed out (in use or free), chunkSlots to a chunk
 	free      int32               // first free slot; none: -1
 	byKey     map[recordKey]int32 // record key -> slot
 	byNumbers map[uint64]int32    // numbers hash -> the group's newest slot
@@ -74,6 +73,32 @@ const chunkSlots = 4096
 
 // at is slot i.
 func (r *recent) at(i int32) *slot { return &r.chunks[i/chunkSlots][i%chunkSlots] }
+
+// newSlotLocked hands out a free slot, else a new one.
+func (r *recent) newSlotLocked() int32 {
+	if i := r.free; i >= 0 {
+		r.free = r.at(i).next
+		return i
+	}
+	if n := len(r.chunks); n == 0 || len(r.chunks[n-1]) == chunkSlots {
+		r.chunks = append(r.chunks, make([]slot, 0, chunkSlots))
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	*last = append(*last, slot{})
+	return int32((len(r.chunks)-1)*chunkSlots + len(*last) - 1)
+}
+
+// newestFirst walks the chain of the group under the numbers hash nk.
+func (r *recent) newestFirst(nk uint64) iter.Seq[entry] {
+	return func(yield func(entry) bool) {
+		i, ok := r.byNumbers[nk]
+		for ; ok && i >= 0; i = r.at(i).next {
+			if !yield(r.at(i).entry) {
+				return
+			}
+		}
+	}
+}
 
 // slot holds an entry, chained to the next (older) of its group, or to the
 // next free slot. Nothing in the index holds a pointer, so the garbage
@@ -155,16 +180,7 @@ func (r *recent) addLocked(e entry) {
 	if !ok {
 		next = -1
 	}
-	i := r.free
-	if i >= 0 {
-		r.free = r.at(i).next
-	} else {
-		if r.used%chunkSlots == 0 {
-			r.chunks = append(r.chunks, make([]slot, chunkSlots))
-		}
-		i = r.used
-		r.used++
-	}
+	i := r.newSlotLocked()
 	*r.at(i) = slot{entry: e, next: next}
 	r.byKey[e.key] = i
 	r.byNumbers[e.print.Numbers] = i
@@ -208,14 +224,7 @@ func (r *recent) forget(e entry) {
 // groupLocked is the entries indexed under the numbers hash nk, in the
 // order they were indexed.
 func (r *recent) groupLocked(nk uint64) []entry {
-	i, ok := r.byNumbers[nk]
-	if !ok {
-		return nil
-	}
-	var out []entry
-	for ; i >= 0; i = r.at(i).next {
-		out = append(out, r.at(i).entry)
-	}
+	out := slices.Collect(r.newestFirst(nk))
 	slices.Reverse(out)
 	return out
 }
@@ -258,9 +267,8 @@ func (r *recent) candidates(pk repost.Key, self recordKey, same bool, now time.T
 	defer r.mu.Unlock()
 	r.sweepLocked(now)
 	var found []entry
-	i, ok := r.byNumbers[pk.Numbers]
-	for ; ok && i >= 0; i = r.at(i).next {
-		if e := r.at(i).entry; e.key != self && e.print.Title != 0 && !expired(e.detected, now) && (!same || repost.SameKey(e.print, pk)) {
+	for e := range r.newestFirst(pk.Numbers) {
+		if e.key != self && e.print.Title != 0 && !expired(e.detected, now) && (!same || repost.SameKey(e.print, pk)) {
 			found = append(found, e)
 		}
 	}
